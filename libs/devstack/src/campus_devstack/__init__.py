@@ -1,0 +1,1 @@
+"""Campus development stack: embedded servers, the `make run` supervisor, test fixtures."""

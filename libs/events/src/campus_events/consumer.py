@@ -1,0 +1,251 @@
+"""Projection consumers: durable JetStream pull consumers with an exactly-once *effect*.
+
+A fetched batch is applied to the projection and the consumer's checkpoint (the last stream
+sequence applied) is written in the same PostgreSQL transaction; the messages are acked only
+after the commit. A redelivered message at or below the checkpoint is skipped. A message that
+cannot be decoded (invalid JSON, unknown type or version, oversized) is dead-lettered at once;
+one whose projection fails is retried in order and dead-lettered after ``max_deliver`` attempts, and the
+consumer carries on. One active consumer per projection: the holder of an advisory lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+
+from .envelope import Envelope
+from .registry import Registry, UnknownEventError, registry
+from .store.postgres import init_connection
+
+log = structlog.get_logger("campus.consumer")
+
+Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+
+class PoisonMessageError(Exception):
+    """A message no retry can fix: it goes straight to the dead letters."""
+
+
+@dataclass(frozen=True)
+class Projection:
+    """What a service projects from one JetStream stream.
+
+    ``apply(conn, envelope)`` runs inside the consumer's transaction; it must only touch the
+    projection's tables through ``conn``. Events of types it does not know it should ignore.
+    """
+
+    name: str
+    stream: str
+    subjects: tuple[str, ...]
+    apply: Apply
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    skipped: int = 0
+    dead_lettered: int = 0
+    active: bool = False
+    last_fetch: float = field(default_factory=time.monotonic)
+    last_error: str | None = None
+
+
+def decode(msg: Msg, reg: Registry = registry) -> Envelope:
+    if len(msg.data) > MAX_MESSAGE_BYTES:
+        raise PoisonMessageError(f"message of {len(msg.data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    try:
+        envelope = Envelope.from_json(msg.data)
+        envelope.event(reg)  # validates data against the contract (upcast to the newest version)
+    except UnknownEventError as exc:
+        raise PoisonMessageError(str(exc)) from exc
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise PoisonMessageError(f"undecodable message: {exc!r}"[:2000]) from exc
+    return envelope
+
+
+def lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"consumer:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class ProjectionConsumer:
+    """Runs one projection. ``await consumer.run()`` until cancelled."""
+
+    def __init__(
+        self,
+        dsn: str,
+        nc: NATS,
+        projection: Projection,
+        *,
+        batch_size: int = 256,
+        fetch_timeout: float = 1.0,
+        max_deliver: int = 5,
+        ack_wait: float = 30.0,
+        stall_timeout: float = 30.0,
+        standby_interval: float = 1.0,
+        reg: Registry = registry,
+    ) -> None:
+        self.dsn = dsn
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.projection = projection
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.max_deliver = max_deliver
+        self.ack_wait = ack_wait
+        self.stall_timeout = stall_timeout
+        self.standby_interval = standby_interval
+        self.registry = reg
+        self.stats = ConsumerStats()
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    def consumer_config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            name=self.name,
+            durable_name=self.name,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait,
+            max_deliver=-1,  # we dead-letter ourselves: the server must never drop a message silently
+            max_ack_pending=self.batch_size * 4,
+            filter_subjects=list(self.projection.subjects),
+        )
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                await self._hold_lock_and_consume()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - database or broker away: never give up
+                self.stats.active = False
+                self.stats.last_error = repr(exc)
+                log.warning("consumer.restarting", consumer=self.name, error=repr(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            else:
+                backoff = 0.1
+
+    async def _hold_lock_and_consume(self) -> None:
+        conn = await asyncpg.connect(self.dsn, init=init_connection)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self.name)):
+                self.stats.active = False
+                self.stats.last_fetch = time.monotonic()
+                await asyncio.sleep(self.standby_interval)
+            await conn.execute(
+                "INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT DO NOTHING", self.name
+            )
+            await self.js.add_consumer(self.projection.stream, self.consumer_config())
+            sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.projection.stream)
+            self.stats.active = True
+            log.info("consumer.active", consumer=self.name, stream=self.projection.stream)
+            try:
+                while True:
+                    # The watchdog: a fetch that hangs past its own timeout means a stalled
+                    # subscription (a known nats-py failure after reconnects): re-subscribe.
+                    try:
+                        msgs = await asyncio.wait_for(
+                            sub.fetch(self.batch_size, timeout=self.fetch_timeout),
+                            self.fetch_timeout + self.stall_timeout,
+                        )
+                    except NatsTimeoutError:
+                        self.stats.last_fetch = time.monotonic()
+                        continue
+                    self.stats.last_fetch = time.monotonic()
+                    await self._process(conn, msgs)
+            finally:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+        finally:
+            self.stats.active = False
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.close(timeout=2))
+
+    async def _process(self, conn: asyncpg.Connection, msgs: list[Msg]) -> None:
+        """Apply a batch. A failed apply commits what came before it, then that message is
+        retried here, in order, with back-off: retrying through a nak would let later
+        messages overtake it and move the checkpoint past it."""
+        failures = 0
+        while msgs:
+            failed_at = await self._apply(conn, msgs, first_failures=failures)
+            if failed_at is None:
+                return
+            failures = failures + 1 if failed_at == 0 else 1
+            msgs = msgs[failed_at:]
+            await asyncio.sleep(min(0.05 * 2**failures, 2.0))
+
+    async def _apply(self, conn: asyncpg.Connection, msgs: list[Msg], *, first_failures: int) -> int | None:
+        """Apply ``msgs`` in one transaction with the checkpoint; the index that failed, if any."""
+        done: list[Msg] = []
+        failed_at: int | None = None
+        async with conn.transaction():
+            checkpoint = await conn.fetchval(
+                "SELECT stream_seq FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE", self.name
+            )
+            last = checkpoint
+            for index, msg in enumerate(msgs):
+                seq = msg.metadata.sequence.stream
+                if seq <= last:
+                    self.stats.skipped += 1
+                    done.append(msg)
+                    continue
+                try:
+                    envelope = decode(msg, self.registry)
+                    async with conn.transaction():  # a savepoint: a failed apply leaves no trace
+                        await self.projection.apply(conn, envelope)
+                except PoisonMessageError as exc:
+                    await self._dead_letter(conn, msg, str(exc), attempts=1)
+                except Exception as exc:  # noqa: BLE001 - a projection bug or a transient failure
+                    attempts = (first_failures if index == 0 else 0) + 1
+                    if attempts < self.max_deliver:
+                        self.stats.last_error = repr(exc)
+                        log.warning("consumer.apply_failed", consumer=self.name, seq=seq, error=repr(exc))
+                        failed_at = index
+                        break
+                    await self._dead_letter(conn, msg, f"failed {attempts} times: {exc!r}", attempts=attempts)
+                else:
+                    self.stats.applied += 1
+                last = seq
+                done.append(msg)
+            if last != checkpoint:
+                await conn.execute(
+                    "UPDATE consumer_checkpoints SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
+                    self.name,
+                    last,
+                )
+        for msg in done:
+            await msg.ack()
+        return failed_at
+
+    async def _dead_letter(self, conn: asyncpg.Connection, msg: Msg, error: str, *, attempts: int) -> None:
+        self.stats.dead_lettered += 1
+        log.error("consumer.dead_letter", consumer=self.name, seq=msg.metadata.sequence.stream, error=error)
+        await conn.execute(
+            "INSERT INTO dead_letters (consumer, stream, stream_seq, subject, headers, payload, error, attempts)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (consumer, stream_seq) DO NOTHING",
+            self.name,
+            msg.metadata.stream,
+            msg.metadata.sequence.stream,
+            msg.subject,
+            dict(msg.headers or {}),
+            msg.data,
+            error,
+            attempts,
+        )

@@ -1,0 +1,155 @@
+"""The transactional outbox relay: events committed in PostgreSQL → JetStream, at least once,
+deduplicated by ``Nats-Msg-Id`` = event id.
+
+* It reads the ``outbox`` table (rows not yet acknowledged), never "position > last": an
+  in-flight transaction may commit a lower position after a higher one became visible.
+* Per-stream order holds: two transactions never append to one stream concurrently (the
+  stream's version row is locked), and each batch is published in position order.
+* While NATS is away it retries with back-off; commands keep being accepted meanwhile.
+* One active relay per database: the holder of a session advisory lock; replicas stand by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+from nats.aio.client import Client as NATS
+
+from .store.postgres import EVENT_COLUMNS, init_connection, row_to_envelope
+
+RELAY_LOCK = 0x4F555458  # "OUTX"
+CHANNEL = "campus_outbox"
+
+log = structlog.get_logger("campus.outbox")
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    failures: int = 0
+    last_latency_seconds: float = 0.0
+    active: bool = False
+    last_error: str | None = None
+
+
+def headers_for(row: asyncpg.Record) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": str(row["event_id"])}
+    if row["correlation_id"] is not None:
+        headers["Campus-Correlation-Id"] = str(row["correlation_id"])
+    if row["traceparent"]:
+        headers["traceparent"] = row["traceparent"]
+    return headers
+
+
+class OutboxRelay:
+    """Publishes the outbox of one database. ``await relay.run()`` until cancelled."""
+
+    def __init__(
+        self,
+        dsn: str,
+        nc: NATS,
+        *,
+        batch_size: int = 512,
+        publish_timeout: float = 5.0,
+        poll_interval: float = 1.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.dsn = dsn
+        self.nc = nc
+        self.js = nc.jetstream(publish_async_max_pending=batch_size * 2)
+        self.batch_size = batch_size
+        self.publish_timeout = publish_timeout
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.stats = RelayStats()
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                await self._hold_lock_and_pump()
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                self.stats.active = False
+                self.stats.last_error = repr(exc)
+                log.warning("outbox.database_unavailable", error=repr(exc), retry_in=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+
+    async def _hold_lock_and_pump(self) -> None:
+        conn = await asyncpg.connect(self.dsn, init=init_connection)
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                self.stats.active = False
+                await asyncio.sleep(self.poll_interval)  # another replica relays; stand by
+            self.stats.active = True
+            log.info("outbox.relay_active")
+            await conn.add_listener(CHANNEL, lambda *_: self._wake.set())
+            await self._pump(conn)
+        finally:
+            self.stats.active = False
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.close(timeout=2))
+
+    async def _pump(self, conn: asyncpg.Connection) -> None:
+        backoff = 0.05
+        while True:
+            self._wake.clear()
+            rows = await conn.fetch(
+                f"SELECT {EVENT_COLUMNS} FROM outbox JOIN events USING (position) ORDER BY position LIMIT $1",
+                self.batch_size,
+            )
+            if not rows:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                continue
+            done = await self._publish(rows)
+            if done:
+                await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", done)
+            if len(done) < len(rows):
+                self.stats.failures += 1
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+            else:
+                backoff = 0.05
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> list[int]:
+        """Publish in position order with many acks in flight; the positions acknowledged."""
+        futures: list[asyncio.Future[object]] = []
+        try:
+            for row in rows:
+                envelope = row_to_envelope(row)
+                futures.append(
+                    await self.js.publish_async(envelope.subject, envelope.to_json(), headers=headers_for(row))
+                )
+        except Exception as exc:  # noqa: BLE001 - disconnected, buffer full, closed: retry later
+            self.stats.last_error = repr(exc)
+            log.warning("outbox.publish_failed", error=repr(exc), queued=len(futures))
+        if futures:
+            await asyncio.wait(futures, timeout=self.publish_timeout)
+        acked: list[int] = []
+        now = datetime.now(UTC)
+        for row, future in zip(rows, futures, strict=False):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                acked.append(row["position"])
+                self.stats.last_latency_seconds = (now - row["occurred_at"]).total_seconds()
+            else:
+                if not future.done():
+                    future.cancel()
+                elif not future.cancelled() and future.exception() is not None:
+                    self.stats.last_error = repr(future.exception())
+        self.stats.published += len(acked)
+        return acked
+
+
+async def outbox_backlog(conn: asyncpg.Connection) -> int:
+    """Events committed and not yet acknowledged by JetStream."""
+    return int(await conn.fetchval("SELECT count(*) FROM outbox"))
