@@ -27,12 +27,12 @@ from pydantic import ValidationError
 
 from .envelope import Envelope
 from .registry import Registry, UnknownEventError, registry
-from .store.postgres import init_connection
+from .store.postgres import connect
 
 log = structlog.get_logger("campus.consumer")
 
 Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
-MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_MESSAGE_BYTES = 512 * 1024  # an event is a few KiB: anything this large is hostile
 
 
 class PoisonMessageError(Exception):
@@ -92,7 +92,7 @@ class ProjectionConsumer:
         batch_size: int = 256,
         fetch_timeout: float = 1.0,
         max_deliver: int = 5,
-        ack_wait: float = 30.0,
+        ack_wait: float = 5.0,
         stall_timeout: float = 30.0,
         standby_interval: float = 1.0,
         reg: Registry = registry,
@@ -143,7 +143,7 @@ class ProjectionConsumer:
                 backoff = 0.1
 
     async def _hold_lock_and_consume(self) -> None:
-        conn = await asyncpg.connect(self.dsn, init=init_connection)
+        conn = await connect(self.dsn)
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self.name)):
                 self.stats.active = False
@@ -169,7 +169,11 @@ class ProjectionConsumer:
                         self.stats.last_fetch = time.monotonic()
                         continue
                     self.stats.last_fetch = time.monotonic()
-                    await self._process(conn, msgs)
+                    try:
+                        await self._process(conn, msgs)
+                    except BaseException:
+                        await self._release(msgs)
+                        raise
             finally:
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
@@ -233,6 +237,13 @@ class ProjectionConsumer:
         for msg in done:
             await msg.ack()
         return failed_at
+
+    @staticmethod
+    async def _release(msgs: list[Msg]) -> None:
+        """Hand unacknowledged messages back at once, so a successor need not wait ``ack_wait``."""
+        for msg in msgs:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(msg.nak())
 
     async def _dead_letter(self, conn: asyncpg.Connection, msg: Msg, error: str, *, attempts: int) -> None:
         self.stats.dead_lettered += 1

@@ -20,7 +20,7 @@ import asyncpg
 import structlog
 from nats.aio.client import Client as NATS
 
-from .store.postgres import EVENT_COLUMNS, init_connection, row_to_envelope
+from .store.postgres import EVENT_COLUMNS, connect, row_to_envelope
 
 RELAY_LOCK = 0x4F555458  # "OUTX"
 CHANNEL = "campus_outbox"
@@ -77,15 +77,15 @@ class OutboxRelay:
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except Exception as exc:  # noqa: BLE001 - database away or a bug: log it, never stop relaying
                 self.stats.active = False
                 self.stats.last_error = repr(exc)
-                log.warning("outbox.database_unavailable", error=repr(exc), retry_in=backoff)
+                log.warning("outbox.relay_restarting", error=repr(exc), retry_in=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
 
     async def _hold_lock_and_pump(self) -> None:
-        conn = await asyncpg.connect(self.dsn, init=init_connection)
+        conn = await connect(self.dsn)
         try:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
                 self.stats.active = False

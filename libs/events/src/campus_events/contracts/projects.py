@@ -11,8 +11,18 @@ from uuid import UUID
 from pydantic import Field
 
 from ..registry import CampusEvent, registry
-from .vocab import AgentId, Cents, FundingIntent, MinistryCode, Modality, Part, ProfileCount, ProfileReach, Rate
-from .vocab import ProjectStage as ProjectStage
+from .vocab import (
+    AgentId,
+    Cents,
+    FundingIntent,
+    MinistryCode,
+    Modality,
+    Part,
+    ProfileCount,
+    ProfileReach,
+    ProjectStage,
+    Rate,
+)
 
 
 class ProjectEvent(CampusEvent):

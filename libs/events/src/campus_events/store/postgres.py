@@ -29,6 +29,13 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
+async def connect(dsn: str) -> asyncpg.Connection:
+    """One connection with the Campus codecs (the relay's and each consumer's own)."""
+    conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
+    return conn
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
     """An asyncpg pool with the Campus codecs."""
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs)
