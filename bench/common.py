@@ -44,20 +44,23 @@ async def create_database(server: EmbeddedPostgres, name: str) -> str:
     return server.url(name)
 
 
-async def server_version(server: EmbeddedPostgres) -> str:
+async def server_settings(server: EmbeddedPostgres) -> dict[str, str]:
+    """The server version and the settings that decide commit cost."""
     conn = await asyncpg.connect(server.url())
     try:
-        return str(await conn.fetchval("SHOW server_version"))
+        names = ("server_version", "fsync", "synchronous_commit", "wal_sync_method", "shared_buffers")
+        return {name: str(await conn.fetchval(f"SHOW {name}")) for name in names}
     finally:
         await conn.close()
 
 
-def machine(pg_version: str) -> dict[str, str | int]:
+def machine(settings: dict[str, str]) -> dict[str, object]:
     return {
         "nproc": os.cpu_count() or 0,
         "python": platform.python_version(),
-        "postgresql": pg_version,
+        "postgresql": settings["server_version"],
         "platform": platform.platform(),
+        "pg_settings": {k: v for k, v in settings.items() if k != "server_version"},
     }
 
 

@@ -30,7 +30,7 @@ from common import (
     machine,
     run_tasks,
     run_threads,
-    server_version,
+    server_settings,
 )
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -176,7 +176,8 @@ def render(report: dict[str, Any]) -> str:
     lines = [
         f"command: {report['command']}",
         f"machine: nproc={m['nproc']}  python {m['python']}  PostgreSQL {m['postgresql']}  {m['platform']}",
-        f"setup:   {report['writers']} writers, 1 event per commit, fsync on, "
+        f"server:  {'  '.join(f'{k}={v}' for k, v in m['pg_settings'].items())}",
+        f"setup:   {report['writers']} writers, 1 event per commit, "
         f"{report['warmup']} s warm-up, {report['seconds']} s measured per contender",
         "",
         f"{'contender':<52} {'events':>8} {'seconds':>8} {'events/s':>10} {'vs es':>8} {'vs raw':>8}",
@@ -194,7 +195,8 @@ def render(report: dict[str, Any]) -> str:
 
     summary = " | ".join(
         f"{c['contender'].removeprefix('campus: ')}: "
-        f">={TARGET_VS_ES:.0f}x eventsourcing {verdict(c['vs_eventsourcing_pass'])} ({c['vs_eventsourcing']:.2f}x), "
+        f">={TARGET_VS_ES:.0f}x eventsourcing {verdict(c['vs_eventsourcing_pass'])} "
+        f"({c['vs_eventsourcing']:.2f}x), "
         f">={TARGET_VS_RAW:.0%} of raw {verdict(c['vs_raw_pass'])} ({c['vs_raw']:.0%})"
         for c in report["checks"]
     )
@@ -217,13 +219,13 @@ def main() -> None:
         print(line, file=sys.stderr, flush=True)
 
     with embedded_postgres(durable=True) as server:
-        pg = asyncio.run(server_version(server))
-        log(f"PostgreSQL {pg} on port {server.port} (fsync on); running contenders...")
+        settings = asyncio.run(server_settings(server))
+        log(f"PostgreSQL {settings['server_version']} on port {server.port}; running contenders...")
         results = run_all(server, args, log)
     python = os.path.relpath(sys.executable) if sys.executable.startswith(os.getcwd()) else "python"
     report = {
         "command": shlex.join([python, *sys.argv]),
-        "machine": machine(pg),
+        "machine": machine(settings),
         "writers": args.writers,
         "warmup": args.warmup,
         "seconds": args.seconds,

