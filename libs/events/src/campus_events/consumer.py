@@ -23,6 +23,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from .envelope import Envelope
@@ -114,11 +115,12 @@ class ProjectionConsumer:
     def name(self) -> str:
         return self.projection.name
 
-    def consumer_config(self) -> ConsumerConfig:
+    def consumer_config(self, start_after: int = 0) -> ConsumerConfig:
         return ConsumerConfig(
             name=self.name,
             durable_name=self.name,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_after else DeliverPolicy.ALL,
+            opt_start_seq=start_after + 1 if start_after else None,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
             max_deliver=-1,  # we dead-letter ourselves: the server must never drop a message silently
@@ -149,10 +151,7 @@ class ProjectionConsumer:
                 self.stats.active = False
                 self.stats.last_fetch = time.monotonic()
                 await asyncio.sleep(self.standby_interval)
-            await conn.execute(
-                "INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT DO NOTHING", self.name
-            )
-            await self.js.add_consumer(self.projection.stream, self.consumer_config())
+            await self._recreate_consumer(conn)
             sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.projection.stream)
             self.stats.active = True
             log.info("consumer.active", consumer=self.name, stream=self.projection.stream)
@@ -181,6 +180,22 @@ class ProjectionConsumer:
             self.stats.active = False
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.close(timeout=2))
+
+    async def _recreate_consumer(self, conn: asyncpg.Connection) -> None:
+        """Start the JetStream consumer afresh just after our checkpoint.
+
+        The checkpoint in PostgreSQL is the truth; JetStream's consumer state is disposable. A
+        consumer inherited from a dead instance may hold messages delivered to it and never
+        acked; redelivered later, they would arrive behind newer messages and fall below the
+        checkpoint. A fresh consumer delivers in stream order from the checkpoint on.
+        """
+        await conn.execute(
+            "INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT DO NOTHING", self.name
+        )
+        checkpoint = await conn.fetchval("SELECT stream_seq FROM consumer_checkpoints WHERE consumer = $1", self.name)
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(self.projection.stream, self.name)
+        await self.js.add_consumer(self.projection.stream, self.consumer_config(start_after=checkpoint))
 
     async def _process(self, conn: asyncpg.Connection, msgs: list[Msg]) -> None:
         """Apply a batch. A failed apply commits what came before it, then that message is
@@ -234,9 +249,12 @@ class ProjectionConsumer:
                     self.name,
                     last,
                 )
-        for msg in done:
-            await msg.ack()
+        await self._ack(done)
         return failed_at
+
+    async def _ack(self, msgs: list[Msg]) -> None:
+        for msg in msgs:
+            await msg.ack()
 
     @staticmethod
     async def _release(msgs: list[Msg]) -> None:

@@ -7,12 +7,16 @@ deduplicated by ``Nats-Msg-Id`` = event id.
   stream's version row is locked), and each batch is published in position order.
 * While NATS is away it retries with back-off; commands keep being accepted meanwhile.
 * One active relay per database: the holder of a session advisory lock; replicas stand by.
+* Wake-ups: the event store calls ``relay.wake()`` after each append in this process; an append
+  in another replica sends ``NOTIFY campus_outbox`` (see ``notify_outbox``); a short poll is the
+  fallback. NOTIFY is never sent inside the append's transaction: it serialises commits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -56,7 +60,7 @@ class OutboxRelay:
         *,
         batch_size: int = 512,
         publish_timeout: float = 5.0,
-        poll_interval: float = 1.0,
+        poll_interval: float = 0.25,
         max_backoff: float = 5.0,
     ) -> None:
         self.dsn = dsn
@@ -68,6 +72,10 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.stats = RelayStats()
         self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Publish now: something was appended."""
+        self._wake.set()
 
     async def run(self) -> None:
         backoff = 0.1
@@ -148,6 +156,27 @@ class OutboxRelay:
                     self.stats.last_error = repr(future.exception())
         self.stats.published += len(acked)
         return acked
+
+
+def relay_waker(relay: OutboxRelay, pool: asyncpg.Pool) -> Callable[[], None]:
+    """For ``PostgresEventStore(after_append=…)``: wake the local relay, or the active one elsewhere."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def wake() -> None:
+        if relay.stats.active:
+            relay.wake()
+        elif not pending:  # one NOTIFY in flight is enough
+            task = asyncio.get_running_loop().create_task(notify_outbox(pool))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    return wake
+
+
+async def notify_outbox(pool: asyncpg.Pool) -> None:
+    """Wake the relay of another replica (its own autocommitted NOTIFY, off the append's commit)."""
+    async with pool.acquire() as conn:
+        await conn.execute(f"NOTIFY {CHANNEL}")
 
 
 async def outbox_backlog(conn: asyncpg.Connection) -> int:
