@@ -103,3 +103,23 @@ def nats_server(tmp_path: Path) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The five services as processes (as `make run` starts them), on free ports, for e2e tests."""
+    from .stack import SERVICES, Stack
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
+    running = Stack(
+        root=tmp_path_factory.mktemp("stack"),
+        ports={name: free_port() for name in SERVICES},
+        nats_port=free_port(),
+        env=env,
+        durable=False,
+    )
+    running.start(ready_timeout=120)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,267 @@
+"""Bearer JWTs (RS256/ES256) → ``Principal``; the FastAPI dependencies that guard routes.
+
+Routes declare who may call them as dependencies, so FastAPI checks them before it validates
+the body (CONTRACT: 401/403 come before 422)::
+
+    @router.post("/v1/envelopes", dependencies=[require_roles("funding_committee")])
+    async def open_envelope(body: EnvelopeIn, ctx: CommandDep, store: StoreDep) -> EnvelopeOut: ...
+
+Authorisation checks are ``Gate`` dependencies: when FastAPI reports an undecodable body before
+resolving any dependency, the error handler runs the route's gates first (``check_route_gates``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from uuid import UUID
+
+import jwt
+from campus_events.envelope import MINISTRY_CODE, Actor
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
+from .roles import ROLE_PRECEDENCE, STAFF_ROLES
+
+PRINCIPAL_SCOPE_KEY = "campus.principal"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who calls: the pseudonymous agent id, ministry and roles.
+
+    ``email``, ``given_name`` and ``usual_name`` stay in memory for this request (e.g. to fill the
+    erasable personal-details table): never put them into an event or a log line.
+    """
+
+    sub: UUID
+    ministry: str | None
+    roles: frozenset[str]
+    email: str | None = field(default=None, repr=False)
+    given_name: str | None = field(default=None, repr=False)
+    usual_name: str | None = field(default=None, repr=False)
+
+    @property
+    def agent_id(self) -> UUID:
+        return self.sub
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role(*STAFF_ROLES)
+
+    @property
+    def primary_role(self) -> str:
+        """The most privileged of the roles (what an event records as the actor's role)."""
+        return next((r for r in ROLE_PRECEDENCE if r in self.roles), min(self.roles, default="agent"))
+
+    def actor(self, role: str | None = None) -> Actor:
+        return Actor(id=self.sub, role=role or self.primary_role)
+
+
+class TokenVerifier:
+    """Checks signature (RS256/ES256 only), ``exp``, ``iss`` and ``aud`` against a PEM key or a JWKS."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        public_key_pem: str | None = None,
+        jwks_url: str | None = None,
+        leeway: float = 30.0,
+    ) -> None:
+        if (public_key_pem is None) == (jwks_url is None):
+            raise ValueError("give exactly one of public_key_pem and jwks_url")
+        self.issuer, self.audience, self.leeway = issuer, audience, leeway
+        self._key: Any = None
+        self._jwks: jwt.PyJWKClient | None = None
+        if public_key_pem is not None:
+            self._key = serialization.load_pem_public_key(public_key_pem.encode())
+            if not isinstance(self._key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+                raise ValueError("the JWT public key must be an EC (ES256) or RSA (RS256) key")
+        else:
+            self._jwks = jwt.PyJWKClient(jwks_url or "", cache_keys=True, lifespan=300, timeout=5)
+
+    async def verify(self, token: str) -> Principal:
+        key = self._key if self._jwks is None else await self._jwks_key(token)
+        algorithms = ["ES256"] if isinstance(key, ec.EllipticCurvePublicKey) else ["RS256"]
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise UnauthorizedError("the token has expired", invalid_token=True) from None
+        except jwt.InvalidIssuerError:
+            raise UnauthorizedError("the token's issuer is not accepted", invalid_token=True) from None
+        except jwt.InvalidAudienceError:
+            raise UnauthorizedError("the token is not meant for this audience", invalid_token=True) from None
+        except jwt.InvalidSignatureError:
+            raise UnauthorizedError("the token's signature is invalid", invalid_token=True) from None
+        except jwt.PyJWTError as exc:
+            raise UnauthorizedError(f"invalid token: {exc}", invalid_token=True) from None
+        return principal_from_claims(claims)
+
+    async def _jwks_key(self, token: str) -> Any:
+        assert self._jwks is not None
+        try:  # PyJWKClient fetches with blocking urllib (rarely: keys are cached)
+            return (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise ServiceUnavailableError(f"the JWKS cannot be fetched: {exc}") from None
+        except jwt.PyJWTError as exc:
+            raise UnauthorizedError(f"invalid token: {exc}", invalid_token=True) from None
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        sub = UUID(str(claims["sub"]))
+    except ValueError:
+        raise UnauthorizedError("the token's sub is not a UUID", invalid_token=True) from None
+    ministry = claims.get("ministry")
+    if ministry is not None and (not isinstance(ministry, str) or not MINISTRY_CODE.match(ministry)):
+        raise UnauthorizedError("the token's ministry is not a ministry code", invalid_token=True)
+    roles = claims.get("roles") or []
+    if isinstance(roles, str):
+        roles = roles.split()
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise UnauthorizedError("the token's roles are not a list of strings", invalid_token=True)
+    return Principal(
+        sub=sub,
+        ministry=ministry,
+        roles=frozenset(roles),
+        email=claims.get("email"),
+        given_name=claims.get("given_name"),
+        usual_name=claims.get("usual_name"),
+    )
+
+
+def _verifier(request: Request) -> TokenVerifier:
+    runtime = getattr(request.app.state, "runtime", None)
+    verifier = getattr(runtime, "verifier", None)
+    if verifier is None:
+        raise ServiceUnavailableError("the service is starting")
+    return verifier  # type: ignore[no-any-return]
+
+
+async def authenticate(request: Request) -> Principal:
+    """The request's verified principal (cached on the request); ``UnauthorizedError`` otherwise."""
+    cached = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    header = request.headers.get("authorization")
+    if not header:
+        raise UnauthorizedError("a bearer token is required")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("the Authorization header is not a bearer token", invalid_token=True)
+    principal = await _verifier(request).verify(token.strip())
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal
+    return principal
+
+
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer", bearerFormat="JWT")
+
+
+async def current_principal(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """Dependency: the authenticated caller, or 401 (``WWW-Authenticate: Bearer``)."""
+    return await authenticate(request)
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """Dependency: the caller if a token is given (a bad one is still 401), else ``None``."""
+    if "authorization" not in request.headers:
+        return None
+    return await authenticate(request)
+
+
+class Gate:
+    """An authorisation rule run as a dependency: subclasses implement ``check`` (raise to refuse)."""
+
+    async def check(self, request: Request, principal: Principal) -> None:
+        raise NotImplementedError
+
+    async def __call__(
+        self, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
+        await self.check(request, principal)
+        return principal
+
+
+class RequireRoles(Gate):
+    def __init__(self, roles: Iterable[str]) -> None:
+        self.roles = tuple(roles)
+
+    async def check(self, request: Request, principal: Principal) -> None:
+        if not principal.has_role(*self.roles):
+            raise ForbiddenError(f"this needs one of the roles: {', '.join(self.roles)}")
+
+
+class SameMinistryAsPath(Gate):
+    """The path parameter ``param`` must be the caller's ministry (staff and admins pass)."""
+
+    def __init__(self, param: str = "ministry") -> None:
+        self.param = param
+
+    async def check(self, request: Request, principal: Principal) -> None:
+        ensure_same_ministry(principal, request.path_params.get(self.param))
+
+
+def require_roles(*roles: str) -> Any:
+    """Dependency: 401 without a valid token, 403 unless the caller has one of ``roles``."""
+    return Depends(RequireRoles(roles))
+
+
+def require_same_ministry(param: str = "ministry") -> Any:
+    return Depends(SameMinistryAsPath(param))
+
+
+def ensure_same_ministry(principal: Principal, ministry: str | None) -> None:
+    """403 unless ``ministry`` is the caller's own, or the caller is campus_staff or admin."""
+    if principal.is_staff:
+        return
+    if ministry is None or principal.ministry != ministry:
+        raise ForbiddenError("this belongs to another ministry")
+
+
+def _walk(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _walk(sub)
+
+
+async def check_route_gates(request: Request) -> None:
+    """Run the matched route's authentication and gates (raising 401/403) outside FastAPI's resolution."""
+    scope = request.scope
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    dependant = getattr(context, "dependant", None) or getattr(scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    calls = list(_walk(dependant))
+    overrides = getattr(request.app, "dependency_overrides", {})
+    gates = [c for c in calls if isinstance(c, Gate) and c not in overrides]
+    if current_principal in overrides or not (gates or current_principal in calls):
+        return
+    principal = await authenticate(request)
+    for gate in gates:
+        await gate.check(request, principal)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]

@@ -1,0 +1,121 @@
+"""Per-request context: the correlation id (``X-Correlation-Id``, or a new UUID) and the W3C
+``traceparent``, bound to every log line and echoed in the response; HTTP metrics and the
+access log; an unhandled exception becomes a 500 problem (logged, no stack trace in the body)."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import structlog
+from fastapi import Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import problem
+from .metrics import ServiceMetrics
+
+CORRELATION_HEADER = "X-Correlation-Id"
+CONTEXT_SCOPE_KEY = "campus.request_context"
+TRACEPARENT = re.compile(r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$")
+QUIET_PATHS = ("/health/", "/metrics")
+
+log = structlog.get_logger("campus.http")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What a request passes on to the events it causes."""
+
+    correlation_id: UUID
+    traceparent: str | None = None
+
+
+def parse_correlation_id(value: str | None) -> UUID | None:
+    if not value:
+        return None
+    try:
+        return UUID(value.strip())
+    except ValueError:
+        return None  # not ours to trust: a fresh id replaces it
+
+
+def parse_traceparent(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    return value if TRACEPARENT.match(value) else None
+
+
+def request_context(request: Request) -> RequestContext:
+    """The request's context (set by the middleware; made up here if the middleware is absent)."""
+    context = request.scope.get(CONTEXT_SCOPE_KEY)
+    if context is None:
+        context = RequestContext(
+            correlation_id=parse_correlation_id(request.headers.get(CORRELATION_HEADER)) or uuid4(),
+            traceparent=parse_traceparent(request.headers.get("traceparent")),
+        )
+        request.scope[CONTEXT_SCOPE_KEY] = context
+    return context
+
+
+class RequestContextMiddleware:
+    """Pure ASGI middleware (no BaseHTTPMiddleware: it breaks contextvars and streaming)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        context = RequestContext(
+            correlation_id=parse_correlation_id(headers.get(CORRELATION_HEADER)) or uuid4(),
+            traceparent=parse_traceparent(headers.get("traceparent")),
+        )
+        scope[CONTEXT_SCOPE_KEY] = context
+        state: dict[str, Any] = {"status": 500, "started": False}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = str(context.correlation_id)
+            await send(message)
+
+        saved = structlog.contextvars.get_contextvars()
+        structlog.contextvars.bind_contextvars(correlation_id=str(context.correlation_id))
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("http.unhandled_error", method=scope["method"], path=scope["path"])
+            if state["started"]:
+                raise
+            response = problem(
+                500,
+                "an unexpected error occurred; quote the correlation id to the support team",
+                correlation_id=str(context.correlation_id),
+            )
+            await response(scope, receive, send_with_id)
+        finally:
+            self._record(scope, state["status"], time.perf_counter() - start)
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**saved)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None)
+        if route is None:  # documents and other plain routes have fixed paths; 404s must not explode labels
+            route = "<unmatched>" if status == 404 else scope["path"]
+        if self.metrics is not None:
+            self.metrics.observe_request(scope["method"], route, status, seconds)
+        quiet = scope["path"].startswith(QUIET_PATHS) and status < 500
+        (log.debug if quiet else log.info)(
+            "http.request",
+            method=scope["method"],
+            route=route,
+            status=status,
+            duration_ms=round(seconds * 1000, 1),
+        )

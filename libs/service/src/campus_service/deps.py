@@ -1,0 +1,68 @@
+"""``Annotated`` dependency aliases for routes: ``async def route(store: StoreDep, ctx: CommandDep)``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from nats.aio.client import Client as NATS
+
+from .auth import OptionalPrincipalDep, PrincipalDep
+from .correlation import RequestContext, request_context
+from .errors import ServiceUnavailableError
+from .idempotency import CommandContext, command_context
+from .runtime import MeteredEventStore, Runtime
+from .settings import ServiceSettings
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> ServiceSettings:
+    return runtime.settings
+
+
+def get_pool(runtime: RuntimeDep) -> asyncpg.Pool:
+    if runtime.pool is None:
+        raise ServiceUnavailableError("the database is not connected yet")
+    return runtime.pool
+
+
+def get_store(runtime: RuntimeDep) -> MeteredEventStore:
+    if runtime.store is None:
+        raise ServiceUnavailableError("the event store is not ready yet")
+    return runtime.store
+
+
+def get_nats(runtime: RuntimeDep) -> NATS:
+    if runtime.nc is None or not runtime.nc.is_connected:
+        raise ServiceUnavailableError("NATS is not connected")
+    return runtime.nc
+
+
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
+StoreDep = Annotated[MeteredEventStore, Depends(get_store)]
+NatsDep = Annotated[NATS, Depends(get_nats)]
+CommandDep = Annotated[CommandContext, Depends(command_context)]
+RequestContextDep = Annotated[RequestContext, Depends(request_context)]
+
+__all__ = [
+    "CommandDep",
+    "NatsDep",
+    "OptionalPrincipalDep",
+    "PoolDep",
+    "PrincipalDep",
+    "RequestContextDep",
+    "RuntimeDep",
+    "SettingsDep",
+    "StoreDep",
+    "get_pool",
+    "get_runtime",
+    "get_store",
+]

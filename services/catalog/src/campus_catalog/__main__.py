@@ -1,0 +1,3 @@
+from campus_catalog.main import main
+
+main()

@@ -1,0 +1,3 @@
+from campus_enrollment.main import main
+
+main()

@@ -1,0 +1,28 @@
+"""Wiring: the app from its settings, routers, projections and migrations (nothing at import time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from campus_service import create_app as create_service_app
+from campus_service import load_settings
+from fastapi import FastAPI
+
+from . import __version__
+from .api import ROUTERS
+from .config import Settings
+from .projections import PROJECTIONS
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or load_settings(Settings),
+        title="Campus enrollment",
+        description="Agents' enrolments, seats and waitlists, completions, attestations, ratings.",
+        version=__version__,
+        routers=ROUTERS,
+        projections=PROJECTIONS,
+        migrations_folder=MIGRATIONS,
+    )

@@ -1,0 +1,1 @@
+"""The enrollment domain: commands, deciders, errors. Pure: no I/O imports here."""

@@ -1,0 +1,26 @@
+"""The enrollment service starts on real PostgreSQL and NATS, and serves its documents."""
+
+from __future__ import annotations
+
+from campus_enrollment.bootstrap import create_app
+from campus_enrollment.config import Settings
+from campus_service.testing import TokenFactory, serve
+
+
+async def test_ready_with_its_documents(database_url, nats_server):
+    settings = Settings(
+        database_url=database_url, nats_url=nats_server.url, jwt_public_key=TokenFactory().public_pem
+    )
+    async with serve(create_app(settings)) as client:
+        assert (await client.get("/health/ready")).json()["status"] == "ready"
+        assert (await client.get("/health/live")).status_code == 200
+        document = (await client.get("/openapi.json")).json()
+        assert document["info"]["title"] == "Campus enrollment"
+        assert (await client.get("/docs")).status_code == 200
+        assert "campus_service_info" in (await client.get("/metrics")).text
+
+
+def test_default_port(monkeypatch):
+    for variable in ("CAMPUS_PORT", "CAMPUS_ENROLLMENT_PORT"):
+        monkeypatch.delenv(variable, raising=False)
+    assert Settings().port == 8102

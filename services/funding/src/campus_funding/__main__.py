@@ -1,0 +1,3 @@
+from campus_funding.main import main
+
+main()

@@ -1,0 +1,13 @@
+"""The funding service's settings (``CAMPUS_*``; ``CAMPUS_FUNDING_DATABASE_URL`` first)."""
+
+from __future__ import annotations
+
+from campus_service import ServiceSettings, dev_database_url, per_service
+
+SERVICE = "funding"
+
+
+class Settings(ServiceSettings):
+    service_name: str = SERVICE
+    port: int = per_service(SERVICE, "port", 8104)
+    database_url: str = per_service(SERVICE, "database_url", dev_database_url(SERVICE))

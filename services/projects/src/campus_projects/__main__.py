@@ -1,0 +1,3 @@
+from campus_projects.main import main
+
+main()

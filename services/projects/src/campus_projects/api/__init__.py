@@ -1,0 +1,7 @@
+"""The projects service's HTTP API: one router per resource under ``/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+ROUTERS: list[APIRouter] = []

@@ -1,0 +1,3 @@
+-- campus_projects: the service's own tables (read models, personal details…).
+-- The event store's tables come from campus_events' migrations, applied first.
+SELECT 1;

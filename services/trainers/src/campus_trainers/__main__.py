@@ -1,0 +1,3 @@
+from campus_trainers.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The trainers domain: commands, deciders, errors. Pure: no I/O imports here."""
