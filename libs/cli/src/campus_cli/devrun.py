@@ -27,7 +27,9 @@ class SeedContext:
         self.urls = urls
         self.client = httpx.Client(timeout=30)
 
-    def token(self, *roles: str, ministry: str = "dinum", sub: uuid.UUID | str = DEV_STAFF) -> str:
+    def token(
+        self, *roles: str, ministry: str = "dinum", sub: uuid.UUID | str = DEV_STAFF, ttl: int = 3600
+    ) -> str:
         from campus_service.devkeys import mint_token
 
         return mint_token(
@@ -35,7 +37,7 @@ class SeedContext:
             sub=str(sub),
             roles=list(roles),
             ministry=ministry,
-            ttl=3600,
+            ttl=ttl,
         )
 
     def headers(self, *roles: str, ministry: str = "dinum", sub: uuid.UUID | str = DEV_STAFF) -> dict[str, str]:
@@ -78,7 +80,7 @@ def run_stack(stack: Stack, *, seed: bool = True) -> None:
 
 def print_banner(stack: Stack, ready_seconds: float, seeded: list[str]) -> None:
     context = SeedContext(stack.root, {})
-    token = context.token("agent", "manager", "campus_staff", "funding_committee", "admin", sub=uuid.uuid4())
+    token = context.token("agent", "manager", "campus_staff", "funding_committee", "admin", sub=uuid.uuid4(), ttl=12 * 3600)
     console.print(f"\n[bold green]Campus is running[/] (all services ready in {ready_seconds:.1f} s)\n")
     for name, service in stack.services.items():
         console.print(f"  {name:<11} {service.url}/docs   {service.url}/health/ready")

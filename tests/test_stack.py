@@ -1,0 +1,53 @@
+"""The development stack as `make run` starts it (on free ports): five services ready, tokens accepted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CAMPUS = Path(sys.executable).parent / "campus"
+
+
+def campus_cli(stack, *args: str) -> str:
+    env = {**os.environ, "CAMPUS_HOME": str(stack.root)}
+    done = subprocess.run([str(CAMPUS), *args], env=env, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout
+
+
+def test_all_five_services_are_ready(stack):
+    for name, service in stack.services.items():
+        ready = httpx.get(f"{service.url}/health/ready", timeout=5)
+        assert ready.status_code == 200, (name, ready.text)
+        doc = httpx.get(f"{service.url}/openapi.json", timeout=5).json()
+        assert doc["info"]["title"].lower().find(name) >= 0
+
+
+def test_a_token_from_the_cli_is_accepted(stack):
+    token = campus_cli(stack, "token", "--role", "funding_committee", "--ministry", "dinum").strip()
+    assert token.count(".") == 2 and "\n" not in token
+    url = f"{stack.services['funding'].url}/v1/envelopes"
+    assert httpx.get(url, timeout=5).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer x.y.z"}, timeout=5).status_code == 401
+    assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code == 200
+
+
+def test_status_reports_every_service(stack):
+    out = campus_cli(stack, "status", "--json")
+    import json
+
+    report = json.loads(out)
+    assert set(report["services"]) == set(stack.services)
+    assert all(s["ready"] for s in report["services"].values())
+
+
+def test_nats_user_prints_bare_credentials(stack):
+    line = campus_cli(stack, "nats-user", "--ministry", "mefsin").strip()
+    user, _, password = line.partition(":")
+    assert user == "ministry-mefsin" and len(password) >= 16
