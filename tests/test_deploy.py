@@ -19,7 +19,10 @@ def render(overlay: str) -> list[dict]:
     kubectl = shutil.which("kubectl")
     assert kubectl, "kubectl is on the machine image; the manifests are rendered with `kubectl kustomize`"
     out = subprocess.run(
-        [kubectl, "kustomize", str(ROOT / "deploy/k8s/overlays" / overlay)], capture_output=True, text=True, check=True
+        [kubectl, "kustomize", str(ROOT / "deploy/k8s/overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
@@ -49,7 +52,9 @@ def test_production_deployments_have_probes_resources_replicas_and_no_root():
         assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
         assert container["resources"]["requests"] and container["resources"]["limits"]
         assert spec["securityContext"]["runAsNonRoot"] is True
-        assert not any("value" in e and "DATABASE_URL" in e["name"] for e in container["env"]), "secrets inline"
+        assert not any("value" in e and "DATABASE_URL" in e["name"] for e in container["env"]), (
+            "secrets inline"
+        )
     nats = next(d for d in docs if d["kind"] == "StatefulSet")
     assert nats["spec"]["replicas"] == 3
 

@@ -17,7 +17,9 @@ CAMPUS = Path(sys.executable).parent / "campus"
 
 def campus_cli(stack, *args: str) -> str:
     env = {**os.environ, "CAMPUS_HOME": str(stack.root)}
-    done = subprocess.run([str(CAMPUS), *args], env=env, capture_output=True, text=True, timeout=60, check=True)
+    done = subprocess.run(
+        [str(CAMPUS), *args], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
     return done.stdout
 
 

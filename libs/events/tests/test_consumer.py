@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-
 from campus_events import bus
 from campus_events.consumer import Projection, ProjectionConsumer
 from campus_events.envelope import envelope_for
@@ -143,7 +142,9 @@ async def test_redelivered_messages_at_or_below_the_checkpoint_are_skipped(
     assert rows["n"] == rows["d"] == 200
 
 
-async def test_poison_messages_are_dead_lettered_and_the_rest_applied(database_url, projection_db, nc, running):
+async def test_poison_messages_are_dead_lettered_and_the_rest_applied(
+    database_url, projection_db, nc, running
+):
     unknown = envelope_for(Counted(n=5), uuid.uuid4()).to_cloudevent()
     unknown["type"] = "fr.gouv.campus.catalog.CourseTeleported.v1"
     future = envelope_for(Counted(n=6), uuid.uuid4()).to_cloudevent()
@@ -168,7 +169,9 @@ async def test_poison_messages_are_dead_lettered_and_the_rest_applied(database_u
     running.append(asyncio.create_task(consumer.run()))
     await wait_for_rows(projection_db, 3)
     assert sorted(r["n"] for r in await projection_db.fetch("SELECT n FROM counted")) == [1, 2, 3]
-    letters = await projection_db.fetch("SELECT stream_seq, error, attempts FROM dead_letters ORDER BY stream_seq")
+    letters = await projection_db.fetch(
+        "SELECT stream_seq, error, attempts FROM dead_letters ORDER BY stream_seq"
+    )
     assert [r["stream_seq"] for r in letters] == [2, 4, 5, 6, 7]
     assert "undecodable" in letters[0]["error"]
     assert "CourseTeleported" in letters[1]["error"]

@@ -9,7 +9,6 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
 import pytest
-
 from campus_devstack.jetstream import stream_envelopes
 from campus_events import bus
 from campus_events.outbox import OutboxRelay, outbox_backlog
@@ -58,7 +57,11 @@ async def test_concurrent_writers_reach_jetstream_exactly_once_in_stream_order(p
 
     async def random_writer() -> None:
         for i in range(200):
-            stream = f"course-{uuid.uuid4()}" if random.random() < 0.5 else f"course-{random.randint(1, 10):08d}-0000-0000-0000-000000000000"
+            stream = (
+                f"course-{uuid.uuid4()}"
+                if random.random() < 0.5
+                else f"course-{random.randint(1, 10):08d}-0000-0000-0000-000000000000"
+            )
             result = await store.append([make_event(stream, i)], {stream: None})
             committed.extend(result.events)
 

@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-
 from campus_events.store.base import ConcurrencyError
 
 from .conftest import make_event
@@ -69,9 +68,13 @@ async def test_a_checked_stream_without_events_guards_the_append(store):
 
 async def test_idempotency_key_replay_returns_first_result(store):
     stream, key = new_stream(), f"key-{uuid.uuid4()}"
-    first = await store.append([make_event(stream, 1)], {stream: 0}, idempotency_key=key, result={"id": "first"})
+    first = await store.append(
+        [make_event(stream, 1)], {stream: 0}, idempotency_key=key, result={"id": "first"}
+    )
     assert not first.replayed
-    again = await store.append([make_event(stream, 2)], {stream: 1}, idempotency_key=key, result={"id": "second"})
+    again = await store.append(
+        [make_event(stream, 2)], {stream: 1}, idempotency_key=key, result={"id": "second"}
+    )
     assert again.replayed
     assert again.result == {"id": "first"}
     assert again.events == ()

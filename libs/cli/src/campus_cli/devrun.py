@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from rich.console import Console
-
 from campus_devstack.stack import Stack
+from rich.console import Console
 
 console = Console(highlight=False)
 DEV_STAFF = uuid.UUID("00000000-0000-4000-8000-00000000c0de")  # demo: the seeding campus staff member
@@ -40,7 +39,9 @@ class SeedContext:
             ttl=ttl,
         )
 
-    def headers(self, *roles: str, ministry: str = "dinum", sub: uuid.UUID | str = DEV_STAFF) -> dict[str, str]:
+    def headers(
+        self, *roles: str, ministry: str = "dinum", sub: uuid.UUID | str = DEV_STAFF
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(*roles, ministry=ministry, sub=sub)}"}
 
 
@@ -80,12 +81,16 @@ def run_stack(stack: Stack, *, seed: bool = True) -> None:
 
 def print_banner(stack: Stack, ready_seconds: float, seeded: list[str]) -> None:
     context = SeedContext(stack.root, {})
-    token = context.token("agent", "manager", "campus_staff", "funding_committee", "admin", sub=uuid.uuid4(), ttl=12 * 3600)
+    token = context.token(
+        "agent", "manager", "campus_staff", "funding_committee", "admin", sub=uuid.uuid4(), ttl=12 * 3600
+    )
     console.print(f"\n[bold green]Campus is running[/] (all services ready in {ready_seconds:.1f} s)\n")
     for name, service in stack.services.items():
         console.print(f"  {name:<11} {service.url}/docs   {service.url}/health/ready")
     console.print(f"  {'nats':<11} {stack.nats_url}")
     console.print(f"  seeded: {', '.join(seeded) or 'nothing to seed yet'}   logs: {stack.logs_dir}")
-    console.print("\nA development token (all roles, ministry dinum, 12 h: `campus token --help` for others):")
+    console.print(
+        "\nA development token (all roles, ministry dinum, 12 h: `campus token --help` for others):"
+    )
     print(token, flush=True)
     console.print("\nCtrl-C stops everything.")

@@ -42,7 +42,9 @@ def _die_with_parent() -> None:
 
 @app.command()
 def token(
-    role: Annotated[list[str], typer.Option("--role", help="agent, manager, campus_staff, funding_committee, admin")],
+    role: Annotated[
+        list[str], typer.Option("--role", help="agent, manager, campus_staff, funding_committee, admin")
+    ],
     ministry: Annotated[str, typer.Option(help="ministry code, e.g. dinum")],
     sub: Annotated[str | None, typer.Option(help="the agent's pseudonymous UUID (random if absent)")] = None,
     email: Annotated[str | None, typer.Option()] = None,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+from campus_events.envelope import Envelope
 from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from campus_events.envelope import Envelope
 
-
-async def stream_messages(nc: NATS, stream: str, *, subject: str = ">", batch: int = 1000) -> list[tuple[int, bytes]]:
+async def stream_messages(
+    nc: NATS, stream: str, *, subject: str = ">", batch: int = 1000
+) -> list[tuple[int, bytes]]:
     """Every message of ``stream`` (its sequence and payload), read with a throw-away consumer."""
     js = nc.jetstream()
     name = f"check-{uuid.uuid4().hex[:12]}"

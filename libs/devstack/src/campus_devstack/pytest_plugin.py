@@ -10,6 +10,7 @@ against container images instead (see ``campus_devstack.containers``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -83,10 +84,8 @@ async def database_url(pg_server: Any) -> AsyncIterator[str]:
     try:
         yield pg_server.url(name)
     finally:
-        try:
+        with contextlib.suppress(OSError, asyncpg.PostgresError):  # the test may have stopped the server
             await drop_database(pg_server.url(), name)
-        except (OSError, asyncpg.PostgresError):
-            pass  # the test may have stopped the server
 
 
 @pytest.fixture

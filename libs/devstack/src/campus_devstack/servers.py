@@ -7,6 +7,7 @@ server listens on a chosen TCP port and can be stopped, killed and restarted to 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -99,9 +100,20 @@ class EmbeddedPostgres:
             shutil.chown(self.datadir, user, user)
             self.datadir.chmod(0o700)
         subprocess.run(
-            [str(_pg_bin() / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-             "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-            check=True, capture_output=True, user=user,
+            [
+                str(_pg_bin() / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
         )
 
     def start(self, timeout: float = 30.0) -> None:
@@ -109,8 +121,19 @@ class EmbeddedPostgres:
         if not self._postmaster_alive():  # left behind by a SIGKILL: the server would refuse to start
             (self.datadir / "postmaster.pid").unlink(missing_ok=True)
         args = [
-            str(_pg_bin() / "postgres"), "-D", str(self.datadir), "-p", str(self.port), "-h", "127.0.0.1",
-            "-k", "", "-c", f"max_connections={self.max_connections}", "-c", "shared_buffers=128MB",
+            str(_pg_bin() / "postgres"),
+            "-D",
+            str(self.datadir),
+            "-p",
+            str(self.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            "",
+            "-c",
+            f"max_connections={self.max_connections}",
+            "-c",
+            "shared_buffers=128MB",
         ]
         if not self.durable:
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
@@ -157,10 +180,8 @@ class EmbeddedPostgres:
         """SIGKILL the whole server (postmaster and backends), as a crash would."""
         if self.process is None or self.process.poll() is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(10)
 
     def __enter__(self) -> EmbeddedPostgres:
@@ -197,7 +218,16 @@ class EmbeddedNats:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        args = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        args = [
+            nats_server_binary(),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+        ]
         if self.config is not None:
             args += ["-c", str(self.config)]
         log = open(self.logfile, "ab")  # noqa: SIM115

@@ -23,7 +23,13 @@ from pathlib import Path
 from .natsconf import OPERATOR, credentials_url, password_for, write_server_config
 from .servers import EmbeddedNats, EmbeddedPostgres, free_port, wait_port_free
 
-SERVICES: dict[str, int] = {"catalog": 8101, "enrollment": 8102, "projects": 8103, "funding": 8104, "trainers": 8105}
+SERVICES: dict[str, int] = {
+    "catalog": 8101,
+    "enrollment": 8102,
+    "projects": 8103,
+    "funding": 8104,
+    "trainers": 8105,
+}
 NATS_PORT = 4222
 STATE_FILE = "stack.json"
 
@@ -268,7 +274,7 @@ def create_databases(postgres: EmbeddedPostgres, names: list[str]) -> None:
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
+from structlog.contextvars import bound_contextvars
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -78,7 +79,9 @@ def decode(msg: Msg, reg: Registry = registry) -> Envelope:
 
 
 def lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"consumer:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(f"consumer:{name}".encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 class ProjectionConsumer:
@@ -192,7 +195,9 @@ class ProjectionConsumer:
         await conn.execute(
             "INSERT INTO consumer_checkpoints (consumer) VALUES ($1) ON CONFLICT DO NOTHING", self.name
         )
-        checkpoint = await conn.fetchval("SELECT stream_seq FROM consumer_checkpoints WHERE consumer = $1", self.name)
+        checkpoint = await conn.fetchval(
+            "SELECT stream_seq FROM consumer_checkpoints WHERE consumer = $1", self.name
+        )
         with contextlib.suppress(NotFoundError):
             await self.js.delete_consumer(self.projection.stream, self.name)
         await self.js.add_consumer(self.projection.stream, self.consumer_config(start_after=checkpoint))
@@ -227,8 +232,14 @@ class ProjectionConsumer:
                     continue
                 try:
                     envelope = decode(msg, self.registry)
-                    async with conn.transaction():  # a savepoint: a failed apply leaves no trace
-                        await self.projection.apply(conn, envelope)
+                    with bound_contextvars(
+                        correlation_id=str(envelope.correlation_id or ""),
+                        event_id=str(envelope.id),
+                        stream=envelope.stream,
+                        consumer=self.name,
+                    ):
+                        async with conn.transaction():  # a savepoint: a failed apply leaves no trace
+                            await self.projection.apply(conn, envelope)
                 except PoisonMessageError as exc:
                     await self._dead_letter(conn, msg, str(exc), attempts=1)
                 except Exception as exc:  # noqa: BLE001 - a projection bug or a transient failure

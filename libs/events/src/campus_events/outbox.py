@@ -19,6 +19,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import structlog
@@ -131,12 +132,14 @@ class OutboxRelay:
 
     async def _publish(self, rows: list[asyncpg.Record]) -> list[int]:
         """Publish in position order with many acks in flight; the positions acknowledged."""
-        futures: list[asyncio.Future[object]] = []
+        futures: list[asyncio.Future[Any]] = []
         try:
             for row in rows:
                 envelope = row_to_envelope(row)
                 futures.append(
-                    await self.js.publish_async(envelope.subject, envelope.to_json(), headers=headers_for(row))
+                    await self.js.publish_async(
+                        envelope.subject, envelope.to_json(), headers=headers_for(row)
+                    )
                 )
         except Exception as exc:  # noqa: BLE001 - disconnected, buffer full, closed: retry later
             self.stats.last_error = repr(exc)

@@ -42,5 +42,5 @@ async def ensure_streams(
             await js.add_stream(config)
         except BadRequestError:  # exists with another configuration
             await js.update_stream(config)
-        names.append(config.name)  # type: ignore[arg-type]
+        names.append(stream_for_context(context))
     return names

@@ -63,8 +63,6 @@ TRAINER_PROFILE: dict[str, Any] = {
     "ministry": MINISTRY,
     "kind": "internal",
     "expertise": ["data", "agilite-produit"],
-    "bio": "Data scientist, anime des ateliers sur l'IA générative.",
-    "availability": "Deux demi-journées par mois.",
 }
 SUPPORT_REF = {"support_request_id": SUPPORT, "trainer_id": TRAINER}
 MODULES = [
@@ -252,7 +250,7 @@ RAW: list[tuple[str, Actor, dict[str, Any]]] = [
     ("FundingReleased", AS_COMMITTEE, {**REQUEST_REF, "released_cents": 250_000}),
     # trainers
     ("TrainerRegistered", AS_TRAINER, TRAINER_PROFILE),
-    ("TrainerProfileUpdated", AS_TRAINER, {**TRAINER_PROFILE, "availability": "Une journée par mois."}),
+    ("TrainerProfileUpdated", AS_TRAINER, {**TRAINER_PROFILE, "expertise": ["data"]}),
     ("TrainerWithdrawn", AS_TRAINER, {"trainer_id": TRAINER, "reason": "Mobilité."}),
     (
         "TrainingIdeaShared",

@@ -53,13 +53,15 @@ class ActivityEvent(TrainersEvent):
 
 
 class TrainerProfile(TrainerEvent):
-    """A trainer's whole public profile."""
+    """A trainer's whole pseudonymous profile.
+
+    The free text a person writes about themself (bio, availability) is personal data: it stays
+    in the trainers service's erasable table and never enters an event.
+    """
 
     ministry: MinistryCode
     kind: TrainerKind
     expertise: list[Theme] = Field(default_factory=list)
-    bio: str = ""
-    availability: str = Field(default="", description="Free text: when and how often they can train.")
 
 
 @registry.register

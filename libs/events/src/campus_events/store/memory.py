@@ -37,9 +37,11 @@ class InMemoryEventStore:
                     raise ConcurrencyError(stream, f"stream {stream} is not at version {want}")
             recorded = []
             for event in events:
-                stream = self._streams.setdefault(event.stream, [])
-                stored = event.model_copy(update={"stream_version": len(stream) + 1, "position": len(self._all) + 1})
-                stream.append(stored)
+                history = self._streams.setdefault(event.stream, [])
+                stored = event.model_copy(
+                    update={"stream_version": len(history) + 1, "position": len(self._all) + 1}
+                )
+                history.append(stored)
                 self._all.append(stored)
                 recorded.append(stored)
             for stream_name in streams:

@@ -50,7 +50,9 @@ async def connect(dsn: str) -> asyncpg.Connection:
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
     """An asyncpg pool with the Campus codecs."""
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs)
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs
+    )
     assert pool is not None
     return pool
 
@@ -145,7 +147,10 @@ APPEND_ONE = {
     "new": "WITH moved AS (INSERT INTO event_streams (stream, version) VALUES ($1::text, $2::integer)"
     " ON CONFLICT (stream) DO NOTHING RETURNING version), appended AS (" + _EVENTS + ")" + _TAIL,
     "at": "WITH moved AS (UPDATE event_streams SET version = version + $2::integer"
-    " WHERE stream = $1::text AND version = $3::integer RETURNING version), appended AS (" + _EVENTS + ")" + _TAIL,
+    " WHERE stream = $1::text AND version = $3::integer RETURNING version), appended AS ("
+    + _EVENTS
+    + ")"
+    + _TAIL,
     "any": "WITH moved AS (INSERT INTO event_streams AS es (stream, version) VALUES ($1::text, $2::integer)"
     " ON CONFLICT (stream) DO UPDATE SET version = es.version + excluded.version RETURNING es.version),"
     " appended AS (" + _EVENTS + ")" + _TAIL,
@@ -225,7 +230,11 @@ class PostgresEventStore:
         return AppendResult(events=recorded, result=result, versions=versions)
 
     async def _append_one(
-        self, stream: str, events: Sequence[Envelope], expected: int | None, connection: asyncpg.Connection | None
+        self,
+        stream: str,
+        events: Sequence[Envelope],
+        expected: int | None,
+        connection: asyncpg.Connection | None,
     ) -> AppendResult:
         kind = "any" if expected is None else "new" if expected == 0 else "at"
         args = (
