@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -53,3 +54,32 @@ def test_nats_user_prints_bare_credentials(stack):
     line = campus_cli(stack, "nats-user", "--ministry", "mefsin").strip()
     user, _, password = line.partition(":")
     assert user == "ministry-mefsin" and len(password) >= 16
+
+
+def test_streams_lists_the_five_contexts(stack):
+    rows = json.loads(campus_cli(stack, "streams", "--json"))
+    assert {r["stream"] for r in rows} >= {
+        f"CAMPUS_{c}" for c in ("CATALOG", "ENROLLMENT", "PROJECTS", "FUNDING", "TRAINERS")
+    }
+
+
+async def test_a_poison_message_shows_in_dead_letters_and_can_be_dropped(stack):
+    from campus_events import bus
+
+    nc = await bus.connect(stack.operator_nats_url(), name="test")
+    try:
+        await nc.jetstream().publish("campus.catalog.public.course.CourseProposed", b"{poison")
+    finally:
+        await nc.close()
+
+    async def dead_in_enrollment():
+        rows = json.loads(campus_cli(stack, "dead-letters", "list", "enrollment", "--json"))
+        return [r for r in rows if r["subject"] == "campus.catalog.public.course.CourseProposed"]
+
+    from campus_service.testing import eventually
+
+    rows = await eventually(dead_in_enrollment, within=10)
+    assert "undecodable" in rows[0]["error"]
+    out = campus_cli(stack, "dead-letters", "drop", "enrollment", *[str(r["id"]) for r in rows])
+    assert out.strip() == f"{len(rows)} dropped"
+    assert await dead_in_enrollment() == []

@@ -124,3 +124,82 @@ def seed() -> None:
         typer.echo("the stack is not running: `make run`", err=True)
         raise typer.Exit(2)
     run_seeders(campus_home(), {n: s["url"] for n, s in dict(state["services"]).items()})  # type: ignore[index]
+
+
+@app.command()
+def streams(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """JetStream streams: messages, sequences, consumers, replicas."""
+    import asyncio
+
+    from .operate import print_streams
+    from .operate import streams as list_streams
+
+    rows = asyncio.run(list_streams(campus_home()))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+    else:
+        print_streams(rows)
+
+
+dead = typer.Typer(help="Messages a projection could not apply: list, retry after a fix, drop.")
+app.add_typer(dead, name="dead-letters")
+
+
+@dead.command("list")
+def dead_list(service: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The dead letters of one service's projections."""
+    import asyncio
+
+    from .operate import dead_letters
+
+    rows = asyncio.run(dead_letters(campus_home(), service))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    for r in rows:
+        typer.echo(f"#{r['id']} {r['consumer']} seq={r['stream_seq']} {r['subject']}: {r['error'][:160]}")
+    typer.echo(f"{len(rows)} dead letter(s)")
+
+
+@dead.command("retry")
+def dead_retry(service: str, ids: Annotated[list[int] | None, typer.Argument()] = None) -> None:
+    """Apply dead letters again through their projection; those that succeed are removed."""
+    import asyncio
+
+    from .operate import retry_dead_letters
+
+    retried, failures = asyncio.run(retry_dead_letters(campus_home(), service, ids or None))
+    for failure in failures:
+        typer.echo(failure, err=True)
+    typer.echo(f"{retried} applied, {len(failures)} still failing")
+    if failures:
+        raise typer.Exit(1)
+
+
+@dead.command("drop")
+def dead_drop(service: str, ids: list[int]) -> None:
+    """Delete dead letters (after deciding they need no repair)."""
+    import asyncio
+
+    from .operate import drop_dead_letters
+
+    typer.echo(f"{asyncio.run(drop_dead_letters(campus_home(), service, ids))} dropped")
+
+
+@app.command("erase-agent")
+def erase_agent_command(agent_id: str) -> None:
+    """Erase an agent's personal details in every service that holds them (enrollment, trainers)."""
+    from campus_service.devkeys import mint_token
+
+    from .operate import erase_agent
+    from .status import service_urls
+
+    agent = str(uuid.UUID(agent_id))
+    root = campus_home()
+    token = mint_token((root / "keys" / "private.pem").read_bytes(), sub=str(uuid.uuid4()), roles=["admin"],
+                       ministry="dinum", ttl=300)  # fmt: skip
+    results = erase_agent(service_urls(root), token, agent)
+    for service, outcome in results.items():
+        typer.echo(f"{service}: {outcome['status']}")
+    if any(o["status"] >= 300 for o in results.values()):
+        raise typer.Exit(1)
