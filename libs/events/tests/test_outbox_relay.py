@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from collections import Counter, defaultdict
@@ -143,3 +144,20 @@ async def test_a_late_commit_with_a_lower_position_is_still_published(pg_pool, n
     await wait_until_drained(pg_pool)
     ids = {e.id for e in await stream_envelopes(nc, STREAM)}
     assert {slow.id, fast.id} <= ids
+
+
+async def test_the_relay_payload_is_the_envelope_cloudevent(pg_pool):
+    """The relay builds CloudEvents straight from rows: it must equal the Envelope's own form."""
+    from campus_events.outbox import cloudevent_of
+    from campus_events.store.postgres import EVENT_COLUMNS, row_to_envelope
+
+    store = PostgresEventStore(pg_pool)
+    event = make_event(correlation="x").model_copy(
+        update={"correlation_id": uuid.uuid4(), "traceparent": "00-ab-cd-01"}
+    )
+    await store.append([event], {event.stream: 0})
+    row = await pg_pool.fetchrow(f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1", event.id)
+    subject, payload = cloudevent_of(row)
+    envelope = row_to_envelope(row)
+    assert subject == envelope.subject
+    assert json.loads(payload) == json.loads(envelope.to_json())

@@ -1,0 +1,193 @@
+"""Relay and projection throughput, each beside raw nats-py on the same NATS server, in one run.
+
+* relay: N events already committed in the outbox -> published to JetStream by ``OutboxRelay``,
+  vs raw ``js.publish_async`` of the same N CloudEvents payloads with the same number in flight.
+  Target: >= 70 % of raw.
+* projection: N messages in a stream -> applied by ``ProjectionConsumer`` (one INSERT per event
+  into a projection table, checkpoint per batch, ack after commit), vs raw pull (fetch 500) and
+  ack of the same N messages. Target: >= 50 % of raw.
+* replay memory: the peak RSS growth while the consumer applies N events (it must not grow
+  with N: a second run with --events 10x shows it).
+
+    .venv/bin/python bench/pipeline.py --events 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from campus_devstack.servers import EmbeddedNats, free_port
+from campus_events import bus
+from campus_events.consumer import Projection, ProjectionConsumer
+from campus_events.contracts.catalog import CourseArchived
+from campus_events.envelope import envelope_for
+from campus_events.migrate import kernel_migrations, migrate
+from campus_events.outbox import OutboxRelay
+from campus_events.store.postgres import PostgresEventStore, create_pool
+from campus_events.streams import ensure_streams
+from common import create_database, embedded_postgres, machine, server_settings
+
+IN_FLIGHT = 512
+
+
+def events(n: int):
+    return [envelope_for(CourseArchived(course_id=uuid.uuid4()), uuid.uuid4()) for _ in range(n)]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def count_stream(nc, stream: str) -> int:
+    return (await nc.jetstream().stream_info(stream)).state.messages
+
+
+async def bench_raw_publish(nc, batch) -> float:
+    js = nc.jetstream(publish_async_max_pending=IN_FLIGHT)
+    payloads = [(e.subject, e.to_json(), {"Nats-Msg-Id": str(e.id)}) for e in batch]
+    start = time.perf_counter()
+    for subject, data, headers in payloads:
+        await js.publish_async(subject, data, headers=headers)
+    await js.publish_async_completed()
+    return time.perf_counter() - start
+
+
+async def bench_relay(url: str, nc, batch) -> float:
+    pool = await create_pool(url, max_size=4)
+    async with pool.acquire() as conn:
+        await migrate(conn, kernel_migrations())
+    store = PostgresEventStore(pool)
+    for i in range(0, len(batch), 500):  # commit everything first: we time the relay alone
+        chunk = batch[i : i + 500]
+        await store.append(chunk, {e.stream: 0 for e in chunk})
+    before = await count_stream(nc, "CAMPUS_CATALOG")
+    relay = OutboxRelay(url, nc, batch_size=IN_FLIGHT)
+    start = time.perf_counter()
+    task = asyncio.create_task(relay.run())
+    while relay.stats.published < len(batch):
+        await asyncio.sleep(0.002)
+    elapsed = time.perf_counter() - start
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert await count_stream(nc, "CAMPUS_CATALOG") - before == len(batch)
+    await pool.close()
+    return elapsed
+
+
+async def bench_raw_pull(nc, n: int) -> float:
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(
+        "campus.catalog.>", durable=f"raw-{uuid.uuid4().hex[:6]}", stream="CAMPUS_CATALOG"
+    )
+    got = 0
+    start = time.perf_counter()
+    while got < n:
+        for msg in await sub.fetch(500, timeout=5):
+            await msg.ack()
+            got += 1
+    elapsed = time.perf_counter() - start
+    await sub.unsubscribe()
+    return elapsed
+
+
+async def bench_projection(url: str, nc, n: int) -> tuple[float, float]:
+    pool = await create_pool(url, max_size=2)
+    async with pool.acquire() as conn:
+        await migrate(conn, kernel_migrations())
+        await conn.execute("CREATE TABLE archived (course_id uuid PRIMARY KEY, at timestamptz NOT NULL)")
+
+    async def apply(conn, envelope) -> None:
+        await conn.execute(
+            "INSERT INTO archived VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            envelope.data["course_id"],
+            envelope.occurred_at,
+        )
+
+    projection = Projection(f"bench-{uuid.uuid4().hex[:6]}", "CAMPUS_CATALOG", ("campus.catalog.>",), apply)
+    consumer = ProjectionConsumer(url, nc, projection, batch_size=500)
+    rss_before = rss_mb()
+    start = time.perf_counter()
+    task = asyncio.create_task(consumer.run())
+    while consumer.stats.applied < n:
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await pool.close()
+    return elapsed, rss_mb() - rss_before
+
+
+async def run(args: argparse.Namespace) -> dict:
+    n = args.events
+    with embedded_postgres(durable=True) as pg, tempfile.TemporaryDirectory() as tmp:
+        nats_server = EmbeddedNats(Path(tmp) / "nats", free_port())
+        nats_server.start()
+        try:
+            nc = await bus.connect(nats_server.url, name="bench")
+            await ensure_streams(nc.jetstream(), ("catalog",))
+            raw_pub = await bench_raw_publish(nc, events(n))
+            relay = await bench_relay(await create_database(pg, "relay"), nc, events(n))
+            total = await count_stream(nc, "CAMPUS_CATALOG")
+            raw_pull = await bench_raw_pull(nc, total)
+            projection, rss_growth = await bench_projection(await create_database(pg, "proj"), nc, total)
+            await nc.close()
+            settings = await server_settings(pg)
+        finally:
+            nats_server.stop()
+    return {
+        "command": " ".join(sys.argv),
+        "machine": machine(settings),
+        "events": n,
+        "applied": total,
+        "relay": {
+            "events_per_s": n / relay,
+            "raw_events_per_s": n / raw_pub,
+            "ratio": raw_pub / relay,
+            "target": 0.7,
+        },
+        "projection": {
+            "events_per_s": total / projection,
+            "raw_events_per_s": total / raw_pull,
+            "ratio": raw_pull / projection,
+            "target": 0.5,
+            "rss_growth_mb": rss_growth,
+        },
+    }
+
+
+def render(report: dict) -> str:
+    lines = [f"command: {report['command']}", f"machine: {json.dumps(report['machine'])}", ""]
+    lines.append(f"{'path':<12}{'campus ev/s':>14}{'raw nats ev/s':>16}{'ratio':>8}{'target':>8}  verdict")
+    for key in ("relay", "projection"):
+        r = report[key]
+        verdict = "PASS" if r["ratio"] >= r["target"] else "BELOW"
+        lines.append(
+            f"{key:<12}{r['events_per_s']:>14,.0f}{r['raw_events_per_s']:>16,.0f}{r['ratio']:>8.0%}{r['target']:>8.0%}  {verdict}"
+        )
+    lines.append(
+        f"projection of {report['applied']:,} events: peak RSS growth {report['projection']['rss_growth_mb']:.1f} MB"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report = asyncio.run(run(args))
+    print(json.dumps(report, indent=2) if args.json else render(report))
+
+
+if __name__ == "__main__":
+    main()
