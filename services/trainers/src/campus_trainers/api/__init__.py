@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from .routes import activities, erasure, ideas, support, trainers
+
+ROUTERS: list[APIRouter] = [trainers.router, ideas.router, support.router, activities.router, erasure.router]

@@ -1,0 +1,95 @@
+"""Activities: at most 24 hours a day per trainer, only the trainer or staff, yearly totals and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+from campus_service.testing import eventually
+
+
+async def test_activities_limits_access_and_totals(client, tokens):
+    me, peer = uuid.uuid4(), uuid.uuid4()
+    auth = tokens.auth(roles=["agent"], ministry="mefsin", sub=me)
+    peer_auth = tokens.auth(roles=["agent"], ministry="minarm", sub=peer)
+    staff = tokens.auth(roles=["campus_staff"], ministry="dinum")
+    for who in (auth, peer_auth):
+        registered = await client.post(
+            "/v1/trainers", json={"kind": "internal", "expertise": ["data"]}, headers=who
+        )
+        assert registered.status_code == 201
+    url = f"/v1/trainers/{me}/activities"
+
+    for bad in ({"hours": 0}, {"hours": -1}, {"hours": 25}, {"minutes": 0}, {"minutes": 1441}, {}):
+        response = await client.post(
+            url, json={"kind": "face_to_face", "day": "2025-04-03", **bad}, headers=auth
+        )
+        assert response.status_code == 422, (bad, response.text)
+    future = await client.post(
+        url, json={"kind": "evaluation", "day": "2999-01-01", "hours": 1}, headers=auth
+    )
+    assert future.status_code == 422
+
+    logged = await client.post(
+        url, json={"kind": "face_to_face", "day": "2025-04-03", "hours": 20}, headers=auth
+    )
+    assert logged.status_code == 201, logged.text
+    assert logged.json()["minutes"] == 1200 and logged.json()["day_total_minutes"] == 1200
+    too_much = await client.post(
+        url, json={"kind": "evaluation", "day": "2025-04-03", "hours": 4.5}, headers=auth
+    )
+    assert too_much.status_code == 422 and "24 hours" in too_much.json()["detail"]
+    by_staff = await client.post(
+        url, json={"kind": "evaluation", "day": "2025-04-03", "minutes": 240}, headers=staff
+    )
+    assert by_staff.status_code == 201 and by_staff.json()["day_total_minutes"] == 1440
+    course = str(uuid.uuid4())
+    await client.post(
+        url,
+        json={"kind": "pedagogical_engineering", "day": "2025-05-10", "minutes": 90, "course_id": course},
+        headers=auth,
+    )
+    await client.post(
+        f"/v1/trainers/{peer}/activities",
+        json={"kind": "face_to_face", "day": "2025-01-02", "hours": 3},
+        headers=peer_auth,
+    )
+    await client.post(url, json={"kind": "face_to_face", "day": "2024-12-31", "hours": 2}, headers=auth)
+
+    # Another trainer's activities: neither readable nor writable.
+    assert (await client.get(url, headers=peer_auth)).status_code == 403
+    assert (await client.post(url, json={"bad": True}, headers=peer_auth)).status_code == 403
+    assert (await client.get("/v1/activities/export.csv", headers=auth)).status_code == 403
+    assert (
+        await client.post(
+            f"/v1/trainers/{uuid.uuid4()}/activities",
+            json={"kind": "evaluation", "day": "2025-01-01", "hours": 1},
+            headers=staff,
+        )
+    ).status_code == 404
+
+    async def year_2025():
+        page = (await client.get(url, params={"year": 2025}, headers=auth)).json()
+        return page if len(page["items"]) == 3 else None
+
+    page = await eventually(year_2025)
+    assert page["totals_minutes"] == {
+        "pedagogical_engineering": 90,
+        "face_to_face": 1200,
+        "evaluation": 240,
+        "total": 1530,
+    }
+    assert page["items"][-1]["course_id"] == course
+
+    totals = (await client.get("/v1/activities/totals", params={"year": 2025}, headers=staff)).json()
+    by_ministry = {m["ministry"]: m for m in totals["ministries"]}
+    assert by_ministry["mefsin"]["totals_minutes"]["total"] == 1530
+    assert by_ministry["minarm"]["trainers"][str(peer)]["face_to_face"] == 180
+
+    export = await client.get("/v1/activities/export.csv", params={"year": 2025}, headers=staff)
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    mine = next(r for r in rows if r["trainer_id"] == str(me))
+    assert mine["ministry"] == "mefsin" and mine["total_minutes"] == "1530" and mine["total_hours"] == "25.50"
+    assert {r["year"] for r in rows} == {"2025"}
