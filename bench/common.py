@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+
 from campus_devstack.servers import EmbeddedPostgres, free_port
 
 PAYLOAD = {"title": "Introduction to event sourcing", "credits": 6, "tags": ["bench", "campus"]}

@@ -24,6 +24,8 @@ import time
 import uuid
 from pathlib import Path
 
+from common import create_database, embedded_postgres, machine, server_settings
+
 from campus_devstack.servers import EmbeddedNats, free_port
 from campus_events import bus
 from campus_events.consumer import Projection, ProjectionConsumer
@@ -33,7 +35,6 @@ from campus_events.migrate import kernel_migrations, migrate
 from campus_events.outbox import OutboxRelay
 from campus_events.store.postgres import PostgresEventStore, create_pool
 from campus_events.streams import ensure_streams
-from common import create_database, embedded_postgres, machine, server_settings
 
 IN_FLIGHT = 512
 

@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+from common import create_database, embedded_postgres, machine, server_settings
+
 from campus_catalog.queries import CourseFilters, search_sql
 from campus_catalog.seed_data import COURSES
 from campus_events.migrate import folder_migrations, migrate
-from common import create_database, embedded_postgres, machine, server_settings
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "services/catalog/src/campus_catalog/migrations"
 CASES = [  # (label, q, filters, ILIKE term of the anchor)

@@ -19,10 +19,6 @@ from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any
 
-from campus_devstack.servers import EmbeddedPostgres
-from campus_events.envelope import Actor, Envelope
-from campus_events.migrate import kernel_migrations, migrate
-from campus_events.store.postgres import PostgresEventStore, create_pool
 from common import (
     PAYLOAD,
     create_database,
@@ -34,6 +30,11 @@ from common import (
 )
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+from campus_devstack.servers import EmbeddedPostgres
+from campus_events.envelope import Actor, Envelope
+from campus_events.migrate import kernel_migrations, migrate
+from campus_events.store.postgres import PostgresEventStore, create_pool
 
 CAMPUS_NEW = "campus: new stream per event (expected 0)"
 CAMPUS_SEQ = "campus: own stream, expected version"

@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+
 from campus_events.envelope import Actor, Envelope
 from campus_events.migrate import kernel_migrations, migrate
 from campus_events.store.memory import InMemoryEventStore

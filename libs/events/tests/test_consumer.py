@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+
 from campus_events import bus
 from campus_events.consumer import Projection, ProjectionConsumer
 from campus_events.envelope import envelope_for

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import campus_events.contracts  # noqa: F401  (fills the registry)
 import pytest
 import yaml
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel
+
+import campus_events.contracts  # noqa: F401  (fills the registry)
 from campus_events.asyncapi import asyncapi_document, to_yaml
 from campus_events.contracts.samples import Sample, sample_envelope, samples
 from campus_events.envelope import Actor, Envelope, envelope_for
 from campus_events.registry import CONTEXTS, PUBLIC, CampusEvent, Registry, registry
 from campus_events.schemas import cloudevent_schema, dumps, json_schema
-from jsonschema import Draft202012Validator
-from pydantic import BaseModel
 
 DOCS = Path(__file__).parents[3] / "docs"
 EXPECTED_PER_STREAM = {"catalog": 11, "enrollment": 7, "projects": 7, "funding": 10, "trainers": 8}

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 
 import pytest
+
 from campus_devstack.jetstream import stream_envelopes
 from campus_events import bus
 from campus_events.outbox import OutboxRelay, outbox_backlog

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+
 from campus_events.store.base import ConcurrencyError
 
 from .conftest import make_event

@@ -5,9 +5,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from campus_service import ServiceSettings
 from campus_service.testing import TokenFactory, serve
-from fastapi import FastAPI
 
 from .demo import demo_app
 

@@ -6,6 +6,9 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import asyncpg
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
 from campus_events.consumer import Projection
 from campus_events.contracts.projects import ProjectOpened
 from campus_events.envelope import Envelope, stream_id
@@ -20,8 +23,6 @@ from campus_service import (
     run_command,
 )
 from campus_service.deps import CommandDep, OptionalPrincipalDep, PrincipalDep, StoreDep
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
 
 MIGRATIONS = Path(__file__).parent / "demo_migrations"
 

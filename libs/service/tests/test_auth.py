@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from campus_service.devkeys import generate_keypair, mint_token
 from campus_service.errors import PROBLEM_MEDIA_TYPE
 

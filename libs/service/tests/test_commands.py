@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import structlog
+
 from campus_service.idempotency import REPLAYED_HEADER
 
 

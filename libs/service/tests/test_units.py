@@ -10,11 +10,12 @@ import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from pydantic import ValidationError
+
 from campus_service import ServiceSettings, UnauthorizedError, dev_database_url, load_settings, per_service
 from campus_service.auth import TokenVerifier, ensure_same_ministry, principal_from_claims
 from campus_service.devkeys import ensure_keypair, generate_keypair, mint_token, public_jwk
 from campus_service.errors import ForbiddenError, field_errors
-from pydantic import ValidationError
 
 
 class FundingSettings(ServiceSettings):

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from campus_devstack.stack import Stack
 from rich.console import Console
+
+from campus_devstack.stack import Stack
 
 console = Console(highlight=False)
 DEV_STAFF = uuid.UUID("00000000-0000-4000-8000-00000000c0de")  # demo: the seeding campus staff member

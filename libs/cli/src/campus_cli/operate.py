@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from rich.console import Console
+from rich.table import Table
+
 from campus_devstack.stack import read_state
 from campus_events import bus
 from campus_events.consumer import Projection, decode
 from campus_events.store.postgres import connect
-from rich.console import Console
-from rich.table import Table
 
 console = Console(highlight=False)
 

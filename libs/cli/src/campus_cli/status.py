@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from campus_devstack.stack import SERVICES, read_state
 from rich.console import Console
 from rich.table import Table
+
+from campus_devstack.stack import SERVICES, read_state
 
 WATCHED = ("campus_outbox_backlog", "campus_consumer_lag", "campus_dead_letters")
 

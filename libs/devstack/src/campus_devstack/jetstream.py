@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from campus_events.envelope import Envelope
 from nats.aio.client import Client as NATS
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from campus_events.envelope import Envelope
 
 
 async def stream_messages(

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fastapi import APIRouter, FastAPI
+
 from campus_events.consumer import Projection
 from campus_events.migrate import folder_migrations, kernel_migrations
-from fastapi import APIRouter, FastAPI
 
 from .correlation import RequestContextMiddleware
 from .errors import install_error_handlers

@@ -19,12 +19,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import jwt
-from campus_events.envelope import MINISTRY_CODE, Actor
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from campus_events.envelope import MINISTRY_CODE, Actor
 
 from .errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
 from .roles import ROLE_PRECEDENCE, STAFF_ROLES

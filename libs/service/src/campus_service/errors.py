@@ -10,12 +10,13 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from campus_events.store.base import ConcurrencyError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from campus_events.store.base import ConcurrencyError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 

@@ -23,12 +23,13 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from uuid import UUID
 
-from campus_events.envelope import Actor, Envelope, envelope_for
-from campus_events.registry import CampusEvent
-from campus_events.store.base import ConcurrencyError, EventStore, Expected
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response
+
+from campus_events.envelope import Actor, Envelope, envelope_for
+from campus_events.registry import CampusEvent
+from campus_events.store.base import ConcurrencyError, EventStore, Expected
 
 from .auth import Principal, current_principal
 from .correlation import request_context

@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 import structlog
+from nats.aio.client import Client as NATS
+
 from campus_events import bus
 from campus_events.consumer import Projection, ProjectionConsumer
 from campus_events.envelope import Envelope
@@ -23,7 +25,6 @@ from campus_events.outbox import OutboxRelay, relay_waker
 from campus_events.store.base import AppendResult, Expected
 from campus_events.store.postgres import PostgresEventStore, create_pool
 from campus_events.streams import ensure_streams
-from nats.aio.client import Client as NATS
 
 from .auth import TokenVerifier
 from .devkeys import ensure_keypair
