@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from .routes import courses, paths, sessions, themes
+
+ROUTERS: list[APIRouter] = [courses.router, sessions.router, paths.router, themes.router]

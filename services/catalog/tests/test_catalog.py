@@ -1,0 +1,195 @@
+"""The catalog on real PostgreSQL and NATS: lifecycle, French search with facets, sessions, paths, 422s."""
+
+from __future__ import annotations
+
+import uuid
+
+import nats
+from campus_events.contracts.trainers import TrainerRegistered, TrainerWithdrawn
+from campus_events.envelope import envelope_for
+from campus_service.testing import eventually
+
+SECNUM = {
+    "title": "SecNumacadémie",
+    "kind": "mooc",
+    "summary": "Le MOOC de l'ANSSI pour s'initier à la sécurité du numérique.",
+    "modality": "online",
+    "themes": ["cybersecurite"],
+    "sub_themes": ["sensibilisation"],
+    "objectives": ["Protéger ses usages numériques"],
+    "organizers": ["ANSSI"],
+    "audiences": ["Tous les agents"],
+}
+DATA = {
+    "title": "Piloter par les données",
+    "kind": "formation",
+    "summary": "Gouvernance et valorisation des données publiques.",
+    "modality": "hybrid",
+    "themes": ["data"],
+    "organizers": ["DINUM"],
+    "audiences": ["Managers"],
+}
+DATA_ONLINE = {
+    **DATA,
+    "title": "Les données ouvertes",
+    "modality": "online",
+    "summary": "Ouvrir ses données.",
+}
+
+
+async def publish(client, staff, body):
+    created = await client.post("/v1/courses", json=body, headers=staff)
+    assert created.status_code == 201, created.text
+    course = created.json()
+    assert created.headers["location"] == f"/v1/courses/{course['id']}" and course["status"] == "proposed"
+    published = await client.post(f"/v1/courses/{course['id']}/publish", headers=staff)
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    return course["id"]
+
+
+async def listed(client, **params):
+    return (await client.get("/v1/courses", params=params)).json()
+
+
+async def test_search_lifecycle_and_facets(client, tokens):
+    staff = tokens.auth(roles=["campus_staff"])
+    secnum = await publish(client, staff, SECNUM)
+    data = await publish(client, staff, DATA)
+    data_online = await publish(client, staff, DATA_ONLINE)
+    page = await eventually(lambda: _with_total(client, 3), within=5)
+    assert page["facets"]["theme"] == {"data": 2, "cybersecurite": 1}
+
+    found = await listed(client, q="securite")
+    assert [c["id"] for c in found["items"]] == [secnum]
+    assert [c["id"] for c in (await listed(client, q="SÉCURITÉS"))["items"]] == [secnum]
+    assert {c["id"] for c in (await listed(client, q="donnees"))["items"]} == {data, data_online}
+    combined = await listed(client, q="donnees", modality="online")
+    assert [c["id"] for c in combined["items"]] == [data_online]
+    assert combined["total"] == 1 and combined["facets"]["modality"] == {"online": 1}
+    for facet, counts in (await listed(client, q="donnees"))["facets"].items():
+        if facet in ("kind", "modality"):
+            assert sum(counts.values()) == 2
+    assert (await listed(client, theme="data", limit=1))["next_cursor"]
+
+    archived = await client.post(f"/v1/courses/{data}/archive", headers=staff)
+    assert archived.status_code == 200 and archived.json()["status"] == "archived"
+    await eventually(lambda: _with_total(client, 2), within=5)
+    still = await client.get(f"/v1/courses/{data}")
+    assert still.status_code == 200 and still.json()["status"] == "archived"
+    again = await client.post(f"/v1/courses/{data}/publish", headers=staff)
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+
+    csv = await client.get("/v1/courses/export.csv")
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("id,titre,type")
+    assert "SecNumacadémie" in csv.text
+    themes = (await client.get("/v1/themes")).json()
+    assert len(themes) == 9 and next(t for t in themes if t["slug"] == "cybersecurite")["course_count"] == 1
+
+
+async def _with_total(client, total):
+    page = await listed(client)
+    return page if page["total"] == total else None
+
+
+async def test_only_registered_trainers_propose_and_train(client, tokens, nats_server):
+    trainer, other = uuid.uuid4(), uuid.uuid4()
+    as_trainer = tokens.auth(roles=["agent"], sub=trainer)
+    assert (await client.post("/v1/courses", json=SECNUM, headers=as_trainer)).status_code == 403
+    assert (await client.post("/v1/courses", json=SECNUM)).status_code == 401
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        for event in (
+            TrainerRegistered(trainer_id=trainer, ministry="dinum", kind="internal"),
+            TrainerRegistered(trainer_id=other, ministry="minarm", kind="internal"),
+            TrainerWithdrawn(trainer_id=other),
+        ):
+            env = envelope_for(event, event.trainer_id)
+            env = env.model_copy(
+                update={"stream_version": 1 if event.type_name() == "TrainerRegistered" else 2}
+            )
+            await js.publish(env.subject, env.to_json(), headers={"Nats-Msg-Id": str(env.id)})
+    finally:
+        await nc.close()
+
+    async def proposed():
+        r = await client.post("/v1/courses", json=SECNUM, headers=as_trainer)
+        return r if r.status_code == 201 else None
+
+    course = (await eventually(proposed, within=5)).json()
+    assert course["proposed_by"] == str(trainer)
+    revised = await client.patch(
+        f"/v1/courses/{course['id']}", json={"title": "SecNum 2"}, headers=as_trainer
+    )
+    assert revised.status_code == 200 and revised.json()["title"] == "SecNum 2"
+    stranger = tokens.auth(roles=["agent"])
+    assert (
+        await client.patch(f"/v1/courses/{course['id']}", json={"title": "x"}, headers=stranger)
+    ).status_code == 403
+
+    staff = tokens.auth(roles=["campus_staff"])
+    session = {
+        "starts_at": "2030-03-01T09:00:00Z", "ends_at": "2030-03-01T12:00:00Z", "capacity": 12,
+        "location": "DINUM, Paris", "trainer_ids": [str(trainer)],
+    }  # fmt: skip
+    created = await client.post(f"/v1/courses/{course['id']}/sessions", json=session, headers=staff)
+    assert created.status_code == 201, created.text
+    sid = created.json()["id"]
+    withdrawn = {**session, "trainer_ids": [str(other)]}
+    assert (
+        await client.post(f"/v1/courses/{course['id']}/sessions", json=withdrawn, headers=staff)
+    ).status_code == 409
+    changed = await client.patch(f"/v1/sessions/{sid}", json={"capacity": 20}, headers=staff)
+    assert changed.status_code == 200 and changed.json()["capacity"] == 20
+    bad = await client.patch(f"/v1/sessions/{sid}", json={"ends_at": "2030-02-01T00:00:00Z"}, headers=staff)
+    assert bad.status_code == 422
+    cancelled = await client.post(f"/v1/sessions/{sid}/cancel", headers=staff)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert (await client.post(f"/v1/sessions/{sid}/cancel", headers=staff)).status_code == 409
+
+    path = {"title": "Reconversion vers la cybersécurité", "course_ids": [course["id"]],
+            "target_job": "Analyste SOC", "reconversion": True}  # fmt: skip
+    defined = await client.post("/v1/learning-paths", json=path, headers=staff)
+    assert defined.status_code == 201 and defined.json()["status"] == "draft"
+    pid = defined.json()["id"]
+    assert (await client.post(f"/v1/learning-paths/{pid}/publish", headers=staff)).json()[
+        "status"
+    ] == "published"
+
+    async def path_listed():
+        items = (await client.get("/v1/learning-paths")).json()["items"]
+        return [p for p in items if p["id"] == pid]
+
+    assert (await eventually(path_listed, within=5))[0]["reconversion"] is True
+
+
+async def test_bad_input_is_422_problem_naming_the_field(client, tokens):
+    staff = tokens.auth(roles=["campus_staff"])
+    cases = [
+        ({**SECNUM, "themes": ["astrologie"]}, "themes"),
+        ({**SECNUM, "title": "x" * 201}, "title"),
+        ({**SECNUM, "summary": "x" * 4001}, "summary"),
+        ({**SECNUM, "colour": "red"}, "colour"),
+    ]
+    for body, field in cases:
+        r = await client.post("/v1/courses", json=body, headers=staff)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert any(e["field"].startswith(field) for e in r.json()["errors"]), r.json()
+    course = (await client.post("/v1/courses", json=SECNUM, headers=staff)).json()
+    base = {
+        "starts_at": "2030-03-01T09:00:00Z",
+        "ends_at": "2030-03-01T12:00:00Z",
+        "capacity": 5,
+        "join_url": "https://webconf.example/x",
+    }
+    for body, field in (
+        ({**base, "capacity": 0}, "capacity"),
+        ({**base, "ends_at": "2030-03-01T08:00:00Z"}, "ends_at"),
+    ):
+        r = await client.post(f"/v1/courses/{course['id']}/sessions", json=body, headers=staff)
+        assert r.status_code == 422 and any(e["field"] == field for e in r.json()["errors"]), r.json()
+    assert (await client.post("/v1/courses", json={"title": 3})).status_code == 401  # auth before body
+    agent = tokens.auth(roles=["agent"])
+    assert (
+        await client.post(f"/v1/courses/{course['id']}/sessions", json={}, headers=agent)
+    ).status_code == 403
