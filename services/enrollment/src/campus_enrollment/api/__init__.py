@@ -4,4 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from .routes import agents, attestations, enrollments, sessions, stats
+
+ROUTERS: list[APIRouter] = [
+    enrollments.router,
+    attestations.router,
+    sessions.router,
+    stats.router,
+    agents.router,
+]

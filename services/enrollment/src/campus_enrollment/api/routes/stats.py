@@ -1,0 +1,29 @@
+"""Statistics: managers see their own ministry, the Campus staff every ministry (or one)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from campus_events.envelope import MINISTRY_CODE
+from campus_service import ForbiddenError, require_roles
+from campus_service.deps import PoolDep, PrincipalDep
+
+from ... import queries
+from ..schemas import StatsOut
+
+router = APIRouter(prefix="/v1", tags=["stats"])
+
+
+@router.get("/stats", response_model=StatsOut, dependencies=[require_roles("manager", "campus_staff")])
+async def stats(
+    principal: PrincipalDep,
+    pool: PoolDep,
+    ministry: Annotated[str | None, Query(pattern=MINISTRY_CODE.pattern)] = None,
+) -> StatsOut:
+    if not principal.has_role("campus_staff"):
+        if ministry not in (None, principal.ministry) or principal.ministry is None:
+            raise ForbiddenError("a manager sees their own ministry's statistics")
+        ministry = principal.ministry
+    return StatsOut(**await queries.stats(pool, ministry))

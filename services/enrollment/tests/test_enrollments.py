@@ -1,0 +1,226 @@
+"""Enrolments over HTTP on real PostgreSQL and NATS: rules, waitlists, reactions to the catalogue."""
+
+from __future__ import annotations
+
+import uuid
+
+from campus_service.testing import eventually
+
+
+def agent(tokens, ministry="dinum", **claims):
+    sub = uuid.uuid4()
+    return sub, tokens.auth(roles=["agent"], ministry=ministry, sub=sub, **claims)
+
+
+async def status_of(client, headers, enrollment_id):
+    response = await client.get(f"/v1/enrollments/{enrollment_id}", headers=headers)
+    return response.json().get("status") if response.status_code == 200 else None
+
+
+async def test_who_may_enrol_whom(client, catalog, tokens):
+    course = await catalog.course()
+    session = await catalog.session(course, capacity=5)
+    body = {"course_id": str(course), "session_id": str(session)}
+    assert (await client.post("/v1/enrollments", json=body)).status_code == 401
+
+    someone, someone_headers = agent(tokens, ministry="mefsin")
+    assert (await client.get("/v1/me/enrollments", headers=someone_headers)).status_code == 200  # now known
+    _, headers = agent(tokens)
+    refused = await client.post("/v1/enrollments", json={**body, "agent_id": str(someone)}, headers=headers)
+    assert refused.status_code == 403
+
+    manager = tokens.auth(roles=["manager"], ministry="dinum")
+    assert (
+        await client.post("/v1/enrollments", json={**body, "agent_id": str(someone)}, headers=manager)
+    ).status_code == 403
+    unknown = await client.post(
+        "/v1/enrollments", json={**body, "agent_id": str(uuid.uuid4())}, headers=manager
+    )
+    assert unknown.status_code == 404
+
+    first = await client.post("/v1/enrollments", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "enrolled" and first.json()["waitlist_position"] is None
+    assert first.headers["location"] == f"/v1/enrollments/{first.json()['id']}"
+    twice = await client.post("/v1/enrollments", json=body, headers=headers)
+    assert twice.status_code == 409 and twice.headers["content-type"] == "application/problem+json"
+
+    own_manager = tokens.auth(roles=["manager"], ministry="mefsin")
+    by_manager = await client.post(
+        "/v1/enrollments", json={**body, "agent_id": str(someone)}, headers=own_manager
+    )
+    assert by_manager.status_code == 201 and by_manager.json()["agent_id"] == str(someone)
+    assert by_manager.json()["ministry"] == "mefsin"
+
+    invalid = await client.post("/v1/enrollments", json={**body, "extra": 1}, headers=headers)
+    assert invalid.status_code == 422 and "extra" in invalid.json()["detail"]
+    assert (
+        await client.post("/v1/enrollments", json=body, headers=tokens.auth(roles=["funding_committee"]))
+    ).status_code == 403
+    needs_session = await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=headers)
+    assert needs_session.status_code == 422
+
+
+async def test_waitlist_cancel_promote_and_capacity(client, catalog, tokens):
+    course = await catalog.course()
+    session = await catalog.session(course, capacity=2)
+    body = {"course_id": str(course), "session_id": str(session)}
+    people = [agent(tokens) for _ in range(5)]
+    made = [(await client.post("/v1/enrollments", json=body, headers=h)).json() for _, h in people]
+    assert [m["status"] for m in made] == ["enrolled"] * 2 + ["waitlisted"] * 3
+    assert [m["waitlist_position"] for m in made[2:]] == [1, 2, 3]
+
+    foreign = await client.post(f"/v1/enrollments/{made[0]['id']}/cancel", headers=people[1][1])
+    assert foreign.status_code == 403
+    cancelled = await client.post(f"/v1/enrollments/{made[0]['id']}/cancel", headers=people[0][1])
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert (
+        await client.post(f"/v1/enrollments/{made[0]['id']}/cancel", headers=people[0][1])
+    ).status_code == 409
+    await eventually(lambda: _is(client, people[2][1], made[2]["id"], "enrolled"))
+
+    async def line():
+        r = await client.get(f"/v1/enrollments/{made[4]['id']}", headers=people[4][1])
+        return r.json()["waitlist_position"] == 2
+
+    await eventually(line)
+    await catalog.resize(course, session, 4)
+    await eventually(lambda: _is(client, people[4][1], made[4]["id"], "enrolled"))
+    seats = (await client.get(f"/v1/sessions/{session}/seats")).json()
+    assert (seats["capacity"], seats["enrolled"], seats["waitlisted"]) == (4, 4, 0)
+
+    await catalog.cancel(course, session)
+    for (_, headers), m in zip(people[1:], made[1:], strict=True):
+        await eventually(lambda h=headers, m=m: _is(client, h, m["id"], "cancelled"))
+    closed = await client.post("/v1/enrollments", json=body, headers=agent(tokens)[1])
+    assert closed.status_code == 409
+
+
+async def _is(client, headers, enrollment_id, status):
+    return await status_of(client, headers, enrollment_id) == status
+
+
+async def test_completion_attestation_rating_erasure_and_stats(client, catalog, tokens):
+    import io
+
+    from pypdf import PdfReader
+
+    trainer = uuid.uuid4()
+    await catalog.trainer(trainer)
+    course = await catalog.course(title="Booster agile")
+    session = await catalog.session(course, capacity=3, trainer_ids=[trainer])
+    me, headers = agent(tokens, given_name="Jeanne", usual_name="Dupont", email="jeanne.dupont@example.fr")
+    enrolment = (
+        await client.post(
+            "/v1/enrollments", json={"course_id": str(course), "session_id": str(session)}, headers=headers
+        )
+    ).json()
+    url = f"/v1/enrollments/{enrolment['id']}"
+
+    assert (await client.post(f"{url}/rating", json={"score": 5}, headers=headers)).status_code == 409
+    assert (await client.post(f"{url}/complete", headers=headers)).status_code == 403
+    trainer_headers = tokens.auth(roles=["agent"], ministry="dinum", sub=trainer)
+
+    async def completed():
+        r = await client.post(f"{url}/complete", headers=trainer_headers)
+        return r if r.status_code == 200 else None  # the trainers projection may lag a little
+
+    done = (await eventually(completed)).json()
+    assert done["status"] == "completed" and done["attestation_id"]
+
+    await eventually(lambda: _is(client, headers, enrolment["id"], "completed"))
+    pdf = await client.get(f"{url}/attestation", headers=headers)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "Jeanne Dupont" in text and "Booster agile" in text and done["attestation_id"] in text
+    assert "02/03/2026" in text and "Campus du numérique public" in text
+    assert (await client.get(f"{url}/attestation", headers=agent(tokens)[1])).status_code == 403
+
+    assert (await client.post(f"{url}/rating", json={"score": 9}, headers=headers)).status_code == 422
+    rated = await client.post(f"{url}/rating", json={"score": 4, "comment": "Très utile"}, headers=headers)
+    assert rated.status_code == 200 and rated.json()["score"] == 4
+    assert (await client.post(f"{url}/rating", json={"score": 4}, headers=headers)).status_code == 409
+
+    async def stats_ready():
+        r = await client.get("/v1/stats", headers=tokens.auth(roles=["manager"], ministry="dinum"))
+        return r.json() if r.json()["ratings"] >= 1 else None
+
+    stats = await eventually(stats_ready)
+    assert stats["ministry"] == "dinum" and stats["completions"] == 1 and stats["agents_trained"] == 1
+    assert stats["average_score"] == 4.0 and {t["theme"] for t in stats["by_theme"]} == {
+        "data",
+        "transformation-numerique",
+    }
+    assert [m["ministry"] for m in stats["by_ministry"]] == ["dinum"]
+    other = await client.get(
+        "/v1/stats?ministry=mefsin", headers=tokens.auth(roles=["manager"], ministry="dinum")
+    )
+    assert other.status_code == 403
+    assert (await client.get("/v1/stats", headers=headers)).status_code == 403
+
+    admin = tokens.auth(roles=["admin"], ministry="dinum")
+    assert (await client.post(f"/v1/agents/{me}/erase", headers=headers)).status_code == 403
+    erased = await client.post(f"/v1/agents/{me}/erase", headers=admin)
+    assert erased.status_code == 200 and erased.json()["erased"] is True
+    staff = tokens.auth(roles=["campus_staff"], ministry="dinum")
+    text = (
+        PdfReader(io.BytesIO((await client.get(f"{url}/attestation", headers=staff)).content))
+        .pages[0]
+        .extract_text()
+    )
+    assert f"agent {me}" in text and "Dupont" not in text
+    async with client._transport.app.state.runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM events WHERE data::text ILIKE '%dupont%'") == 0
+
+
+async def test_self_paced_course(client, catalog, tokens):
+    course = await catalog.course(pace="self_paced")
+    _, headers = agent(tokens)
+
+    async def enrolled():
+        r = await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=headers)
+        return r if r.status_code == 201 else None
+
+    first = (await eventually(enrolled)).json()
+    assert first["status"] == "enrolled" and first["session_id"] is None
+    assert (
+        await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=headers)
+    ).status_code == 409
+    assert (await client.post(f"/v1/enrollments/{first['id']}/cancel", headers=headers)).json()[
+        "status"
+    ] == "cancelled"
+    keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+    again = await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=keyed)
+    replay = await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=keyed)
+    assert again.status_code == replay.status_code == 201 and again.json() == replay.json()
+
+    async def listed():
+        r = await client.get("/v1/me/enrollments?limit=1", headers=headers)
+        return r.json() if r.json()["next_cursor"] else None
+
+    page = await eventually(listed)
+    rest = (await client.get(f"/v1/me/enrollments?cursor={page['next_cursor']}", headers=headers)).json()
+    assert {i["id"] for i in page["items"] + rest["items"]} == {first["id"], again.json()["id"]}
+
+
+async def test_a_learning_path_is_completed_with_its_last_course(app, client, catalog, tokens):
+    courses = [await catalog.course(pace="self_paced") for _ in range(2)]
+    path = await catalog.path(courses)
+    me, headers = agent(tokens)
+    staff = tokens.auth(roles=["campus_staff"], ministry="dinum")
+
+    async def enrolled(course):
+        r = await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=headers)
+        return r.json() if r.status_code == 201 else None
+
+    made = [await eventually(lambda c=c: enrolled(c)) for c in courses]
+    for m in made:
+        assert (await client.post(f"/v1/enrollments/{m['id']}/complete", headers=staff)).status_code == 200
+
+    async def path_completed():
+        async with app.state.runtime.pool.acquire() as conn:
+            return await conn.fetchrow("SELECT data FROM events WHERE type = 'LearningPathCompleted'")
+
+    row = await eventually(path_completed)
+    assert row["data"]["path_id"] == str(path) and row["data"]["agent_id"] == str(me)
+    assert row["data"]["enrollment_ids"] == [m["id"] for m in made]
