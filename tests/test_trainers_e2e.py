@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+
 from campus_service.devkeys import mint_token
 
 pytestmark = pytest.mark.e2e
