@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uvicorn
+
 from campus_service import configure_logging, load_settings
 
 from .bootstrap import create_app

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from .routes import envelopes, requests
+
+ROUTERS: list[APIRouter] = [envelopes.router, requests.router]

@@ -1,0 +1,122 @@
+"""The lifecycle over HTTP: an envelope, a request for a project in design, the decisions, tranches
+and the release, with the read models (envelope totals, ledger, requests) catching up."""
+
+from __future__ import annotations
+
+import uuid
+
+from campus_events.contracts.vocab import ProjectStage
+from campus_service.testing import eventually
+
+from .conftest import ENVELOPE, request_body
+
+
+async def test_full_lifecycle_with_ledger(app, client, committee, manager, publish, ministry, tokens):
+    project_id = await publish()
+    opened = await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)
+    assert opened.status_code == 201, opened.text
+    envelope = opened.json()
+    assert envelope["available_cents"] == 200_000_000 and opened.headers["location"].endswith(envelope["id"])
+
+    created = await client.post(
+        "/v1/funding-requests", json=request_body(project_id, envelope["id"]), headers=manager
+    )
+    assert created.status_code == 201, created.text
+    request = created.json()
+    assert request["status"] == "requested" and request["ministry"] == ministry
+    assert request["criteria"] == ["impact", "poolability"] and request["agents_targeted"][0]["count"] == 20
+    rid = request["id"]
+    base = f"/v1/funding-requests/{rid}"
+
+    assert (await client.post(f"{base}/start-review", headers=committee)).json()["status"] == "under_review"
+    approved = await client.post(
+        f"{base}/approve", json={"granted_cents": 8_000_000, "motivation": "Mutualisable."}, headers=committee
+    )
+    assert approved.status_code == 200, approved.text
+    assert (
+        approved.json()["status"] == "approved"
+        and approved.json()["decision"]["motivation"] == "Mutualisable."
+    )
+
+    first = await client.post(f"{base}/disbursements", json={"amount_cents": 3_000_000}, headers=committee)
+    assert (
+        first.status_code == 201
+        and first.json()["tranches"] == 1
+        and first.json()["remaining_cents"] == 5_000_000
+    )
+    too_much = await client.post(f"{base}/disbursements", json={"amount_cents": 6_000_000}, headers=committee)
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "amount_cents"
+
+    released = await client.post(f"{base}/release", headers=committee)
+    assert released.status_code == 200 and released.json()["status"] == "closed"
+    assert released.json()["released_cents"] == 5_000_000
+
+    async def envelope_settled():
+        body = (await client.get(f"/v1/envelopes/{envelope['id']}", headers=committee)).json()
+        return body if body["reserved_cents"] == 3_000_000 else None
+
+    settled = await eventually(envelope_settled)
+    assert settled == {**settled, "disbursed_cents": 3_000_000, "available_cents": 197_000_000}
+    ledger = (await client.get(f"/v1/envelopes/{envelope['id']}/ledger", headers=committee)).json()
+    assert [(e["kind"], e["amount_cents"]) for e in ledger["items"]] == [
+        ("reserved", 8_000_000),
+        ("disbursed", 3_000_000),
+        ("released", 5_000_000),
+    ]
+    assert ledger["reserved_cents"] == settled["reserved_cents"] and ledger["disbursed_cents"] == 3_000_000
+
+    async def request_closed():
+        r = await client.get(base, headers=manager)
+        return r.json() if r.status_code == 200 and r.json()["status"] == "closed" else None
+
+    shown = await eventually(request_closed)
+    assert shown["decision"]["status"] == "approved" and shown["remaining_cents"] == 0
+    other = tokens.auth(roles=["manager"], ministry="autre")
+    assert (await client.get(base, headers=other)).status_code == 403
+    listed = (
+        await client.get("/v1/funding-requests", params={"envelope_id": envelope["id"]}, headers=other)
+    ).json()
+    assert listed["items"] == []
+    mine = (
+        await client.get("/v1/funding-requests", params={"status": "closed", "limit": 1}, headers=manager)
+    ).json()
+    assert [r["id"] for r in mine["items"]] == [rid]
+
+
+async def test_reject_and_dismiss_need_a_motivation(client, committee, manager, publish):
+    project_id = await publish()
+    envelope = (await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)).json()
+    ids = []
+    for _ in range(2):
+        r = await client.post(
+            "/v1/funding-requests", json=request_body(project_id, envelope["id"]), headers=manager
+        )
+        ids.append(r.json()["id"])
+    missing = await client.post(f"/v1/funding-requests/{ids[0]}/reject", json={}, headers=committee)
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "motivation"
+    rejected = await client.post(
+        f"/v1/funding-requests/{ids[0]}/reject",
+        json={"motivation": "Outil propre à un ministère."},
+        headers=committee,
+    )
+    assert rejected.json()["status"] == "rejected"
+    dismissed = await client.post(
+        f"/v1/funding-requests/{ids[1]}/dismiss", json={"motivation": "Dossier incomplet."}, headers=committee
+    )
+    assert dismissed.json()["status"] == "dismissed"
+    again = await client.post(f"/v1/funding-requests/{ids[0]}/start-review", headers=committee)
+    assert again.status_code == 409 and "rejected" in again.json()["detail"]
+
+
+async def test_a_project_not_known_yet_or_not_in_design_is_a_409(app, client, committee, manager, publish):
+    envelope = (await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)).json()
+    unknown = await client.post(
+        "/v1/funding-requests", json=request_body(uuid.uuid4(), envelope["id"]), headers=manager
+    )
+    assert unknown.status_code == 409
+    assert "not yet known to the funding service" in unknown.json()["detail"]
+    implementing = await publish(ProjectStage.IMPLEMENTATION)
+    late = await client.post(
+        "/v1/funding-requests", json=request_body(implementing, envelope["id"]), headers=manager
+    )
+    assert late.status_code == 409 and "implementation" in late.json()["detail"]
