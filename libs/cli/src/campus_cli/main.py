@@ -18,6 +18,16 @@ from .home import campus_home
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 
+@app.callback()
+def _quiet_logs() -> None:
+    """Library logs go to standard error: standard output carries only the bare values."""
+    import sys
+
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+
+
 @app.command()
 def dev(
     root: Annotated[Path | None, typer.Option(help="state folder (default .campus/)")] = None,
