@@ -22,6 +22,7 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
@@ -35,6 +36,10 @@ log = structlog.get_logger("campus.consumer")
 
 Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 MAX_MESSAGE_BYTES = 512 * 1024  # an event is a few KiB: anything this large is hostile
+
+
+class StalledFetchError(Exception):
+    """A fetch outlived its own timeout: the subscription is stalled and must be re-created."""
 
 
 class PoisonMessageError(Exception):
@@ -163,10 +168,7 @@ class ProjectionConsumer:
                     # The watchdog: a fetch that hangs past its own timeout means a stalled
                     # subscription (a known nats-py failure after reconnects): re-subscribe.
                     try:
-                        msgs = await asyncio.wait_for(
-                            sub.fetch(self.batch_size, timeout=self.fetch_timeout),
-                            self.fetch_timeout + self.stall_timeout,
-                        )
+                        msgs = await self._fetch(sub)
                     except NatsTimeoutError:
                         self.stats.last_fetch = time.monotonic()
                         continue
@@ -183,6 +185,22 @@ class ProjectionConsumer:
             self.stats.active = False
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.close(timeout=2))
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """``sub.fetch`` under a watchdog. Not ``asyncio.wait_for``: on cancellation it waits for
+        the inner fetch to finish, and nats-py's fetch can ignore a cancellation and wait on its
+        queue forever (seen: a service's shutdown hung). Here a cancelled or stalled fetch is
+        cancelled and left behind; closing the subscription ends it."""
+        fetch = asyncio.ensure_future(sub.fetch(self.batch_size, timeout=self.fetch_timeout))
+        try:
+            done, _ = await asyncio.wait({fetch}, timeout=self.fetch_timeout + self.stall_timeout)
+        except asyncio.CancelledError:
+            fetch.cancel()
+            raise
+        if not done:
+            fetch.cancel()
+            raise StalledFetchError(f"fetch stalled for {self.fetch_timeout + self.stall_timeout}s")
+        return fetch.result()
 
     async def _recreate_consumer(self, conn: asyncpg.Connection) -> None:
         """Start the JetStream consumer afresh just after our checkpoint.
