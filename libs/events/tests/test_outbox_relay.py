@@ -116,19 +116,30 @@ async def test_relay_survives_a_nats_outage(pg_pool, nats_server, nc, relay):
     assert max(counts.values()) == 1
 
 
-async def test_one_active_relay_per_database(database_url, pg_pool, nc, relay):
-    standby = OutboxRelay(database_url, nc, poll_interval=0.1)
-    task = asyncio.create_task(standby.run())
+async def test_one_active_relay_per_database_and_a_standby_takes_over(database_url, pg_pool, nc):
+    first = OutboxRelay(database_url, nc, poll_interval=0.1)
+    second = OutboxRelay(database_url, nc, poll_interval=0.1)
+    tasks = {first: asyncio.create_task(first.run())}
+    await asyncio.sleep(0.3)  # the first takes the lock
+    tasks[second] = asyncio.create_task(second.run())
     try:
-        for _ in range(100):
-            if relay.stats.active:
+        await asyncio.sleep(0.3)
+        assert first.stats.active and not second.stats.active
+        tasks[first].cancel()  # the active relay dies: its session and lock go with it
+        await asyncio.gather(tasks[first], return_exceptions=True)
+        for _ in range(50):
+            if second.stats.active:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
-        assert relay.stats.active and not standby.stats.active
+        assert second.stats.active
+        store = PostgresEventStore(pg_pool)
+        event = make_event()
+        await store.append([event], {event.stream: 0})
+        await wait_until_drained(pg_pool, timeout=10)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
 
 
 async def test_a_late_commit_with_a_lower_position_is_still_published(pg_pool, nc, relay):

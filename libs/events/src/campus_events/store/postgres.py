@@ -158,6 +158,24 @@ APPEND_ONE = {
 _DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
+def _columns(events: Sequence[Envelope]) -> list[list[Any]]:
+    """The events' columns after id (and stream position), as the append statements take them."""
+    return [
+        [e.type for e in events],
+        [e.schema_version for e in events],
+        [e.context for e in events],
+        [e.aggregate for e in events],
+        [e.ministry for e in events],
+        [e.occurred_at for e in events],
+        [e.correlation_id for e in events],
+        [e.causation_id for e in events],
+        [e.actor.id for e in events],
+        [e.actor.role for e in events],
+        [e.traceparent for e in events],
+        [RawJSON(_DATA.dump_json(e.data).decode()) for e in events],
+    ]
+
+
 class PostgresEventStore:
     """Events, outbox rows and the idempotency key are written by one call of ``campus_append``."""
 
@@ -191,27 +209,12 @@ class PostgresEventStore:
             [e.id for e in events],
             [index[e.stream] + 1 for e in events],
             offsets,
-            [e.type for e in events],
-            [e.schema_version for e in events],
-            [e.context for e in events],
-            [e.aggregate for e in events],
-            [e.ministry for e in events],
-            [e.occurred_at for e in events],
-            [e.correlation_id for e in events],
-            [e.causation_id for e in events],
-            [e.actor.id for e in events],
-            [e.actor.role for e in events],
-            [e.traceparent for e in events],
-            [RawJSON(_DATA.dump_json(e.data).decode()) for e in events],
+            *_columns(events),
             idempotency_key,
             result,
         )
         try:
-            if connection is not None:
-                outcome = await connection.fetchrow(APPEND, *args)
-            else:
-                async with self.pool.acquire() as conn:
-                    outcome = await conn.fetchrow(APPEND, *args)
+            outcome = await self._fetchrow(connection, APPEND, args)
         except asyncpg.PostgresError as exc:
             if exc.sqlstate == CONCURRENCY_SQLSTATE:
                 raise ConcurrencyError(getattr(exc, "detail", None) or "", str(exc)) from None
@@ -229,6 +232,14 @@ class PostgresEventStore:
         versions = {s: max((e.stream_version for e in recorded if e.stream == s), default=0) for s in streams}
         return AppendResult(events=recorded, result=result, versions=versions)
 
+    async def _fetchrow(
+        self, connection: asyncpg.Connection | None, query: str, args: tuple[Any, ...]
+    ) -> asyncpg.Record:
+        if connection is not None:
+            return await connection.fetchrow(query, *args)
+        async with self.pool.acquire() as conn:
+            return await conn.fetchrow(query, *args)
+
     async def _append_one(
         self,
         stream: str,
@@ -242,24 +253,9 @@ class PostgresEventStore:
             len(events),
             expected or 0,
             [e.id for e in events],
-            [e.type for e in events],
-            [e.schema_version for e in events],
-            [e.context for e in events],
-            [e.aggregate for e in events],
-            [e.ministry for e in events],
-            [e.occurred_at for e in events],
-            [e.correlation_id for e in events],
-            [e.causation_id for e in events],
-            [e.actor.id for e in events],
-            [e.actor.role for e in events],
-            [e.traceparent for e in events],
-            [RawJSON(_DATA.dump_json(e.data).decode()) for e in events],
+            *_columns(events),
         )
-        if connection is not None:
-            outcome = await connection.fetchrow(APPEND_ONE[kind], *args)
-        else:
-            async with self.pool.acquire() as conn:
-                outcome = await conn.fetchrow(APPEND_ONE[kind], *args)
+        outcome = await self._fetchrow(connection, APPEND_ONE[kind], args)
         if outcome["base"] is None:
             raise ConcurrencyError(stream, f"stream {stream} is not at version {expected}")
         if self.after_append is not None and connection is None:
