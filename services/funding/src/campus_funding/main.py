@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import uvicorn
-
-from campus_service import configure_logging, load_settings
+from campus_service.server import run_service
 
 from .bootstrap import create_app
 from .config import Settings
 
 
 def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging(json=bool(settings.log_json), level=settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,  # keep the structlog configuration
-        access_log=False,  # the kit's middleware logs each request with its correlation id
-        proxy_headers=True,
-    )
+    run_service(Settings, create_app)
 
 
 if __name__ == "__main__":
