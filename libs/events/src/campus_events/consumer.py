@@ -28,6 +28,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 from structlog.contextvars import bound_contextvars
 
+from .aio import within
 from .envelope import Envelope
 from .registry import Registry, UnknownEventError, registry
 from .store.postgres import connect
@@ -165,8 +166,6 @@ class ProjectionConsumer:
             log.info("consumer.active", consumer=self.name, stream=self.projection.stream)
             try:
                 while True:
-                    # The watchdog: a fetch that hangs past its own timeout means a stalled
-                    # subscription (a known nats-py failure after reconnects): re-subscribe.
                     try:
                         msgs = await self._fetch(sub)
                     except NatsTimeoutError:
@@ -180,27 +179,25 @@ class ProjectionConsumer:
                         raise
             finally:
                 with contextlib.suppress(Exception):
-                    await sub.unsubscribe()
+                    await within(sub.unsubscribe(), 2)
         finally:
             self.stats.active = False
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.close(timeout=2))
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
-        """``sub.fetch`` under a watchdog. Not ``asyncio.wait_for``: on cancellation it waits for
-        the inner fetch to finish, and nats-py's fetch can ignore a cancellation and wait on its
-        queue forever (seen: a service's shutdown hung). Here a cancelled or stalled fetch is
-        cancelled and left behind; closing the subscription ends it."""
-        fetch = asyncio.ensure_future(sub.fetch(self.batch_size, timeout=self.fetch_timeout))
+        """``sub.fetch`` under a watchdog (see ``campus_events.aio``: nats-py's fetch can ignore
+        a cancellation and wait on its queue forever). A fetch that hangs past its own timeout
+        means a stalled subscription, a known nats-py failure after reconnects: re-subscribe."""
         try:
-            done, _ = await asyncio.wait({fetch}, timeout=self.fetch_timeout + self.stall_timeout)
-        except asyncio.CancelledError:
-            fetch.cancel()
+            return await within(
+                sub.fetch(self.batch_size, timeout=self.fetch_timeout),
+                self.fetch_timeout + self.stall_timeout,
+            )
+        except NatsTimeoutError:
             raise
-        if not done:
-            fetch.cancel()
-            raise StalledFetchError(f"fetch stalled for {self.fetch_timeout + self.stall_timeout}s")
-        return fetch.result()
+        except TimeoutError as exc:
+            raise StalledFetchError(f"fetch stalled for {self.fetch_timeout + self.stall_timeout}s") from exc
 
     async def _recreate_consumer(self, conn: asyncpg.Connection) -> None:
         """Start the JetStream consumer afresh just after our checkpoint.

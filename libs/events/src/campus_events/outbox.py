@@ -148,8 +148,9 @@ class OutboxRelay:
                 self.batch_size,
             )
             if not rows:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
+                    async with asyncio.timeout(self.poll_interval):
+                        await self._wake.wait()
                 continue
             done = await self._publish(rows)
             if done:

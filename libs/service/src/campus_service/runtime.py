@@ -18,6 +18,7 @@ import structlog
 from nats.aio.client import Client as NATS
 
 from campus_events import bus
+from campus_events.aio import stop_tasks, within
 from campus_events.consumer import Projection, ProjectionConsumer
 from campus_events.envelope import Envelope
 from campus_events.migrate import migrate
@@ -132,17 +133,14 @@ class Runtime:
     async def stop(self) -> None:
         messaging = self.tasks.pop("messaging", None)
         if messaging is not None:
-            messaging.cancel()
-            await asyncio.gather(messaging, return_exceptions=True)
-        for task in self.tasks.values():
-            task.cancel()
-        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+            await stop_tasks([messaging], grace=5)
+        await stop_tasks(self.tasks.values(), grace=10)
         if self.nc is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.nc.close(), 5)
+                await within(self.nc.close(), 5)
         if self.pool is not None:
             try:
-                await asyncio.wait_for(self.pool.close(), 10)
+                await within(self.pool.close(), 10)
             except (TimeoutError, OSError, asyncpg.PostgresError):
                 self.pool.terminate()
         self.pool = self.store = None
