@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
 import campus_events.contracts  # noqa: F401  (fills the registry)
+from campus_events.contracts.enrollment import AgentEnrolled
 from campus_events.asyncapi import asyncapi_document, to_yaml
 from campus_events.contracts.samples import Sample, sample_envelope, samples
 from campus_events.envelope import Actor, Envelope, envelope_for
@@ -87,7 +88,21 @@ def test_round_trip_through_a_cloudevent(model: type[CampusEvent]) -> None:
     decoded = Envelope.from_json(envelope.to_json())
 
     assert decoded.event() == event
+    assert decoded.subject == envelope.subject
     assert decoded.subject.startswith(f"campus.{model.context}.{'public' if model.public else 'mefsin'}.")
+
+
+def test_the_subject_survives_a_stream_named_after_another_aggregate() -> None:
+    # Enrolments are appended to the roster's stream (session-<id>), not enrollment-<id>: the
+    # subject's aggregate comes from the contract, not from the stream's name.
+    event = SAMPLES[AgentEnrolled].event
+    envelope = envelope_for(event, uuid4(), ministry="mefsin").model_copy(
+        update={"stream": f"session-{uuid4()}"}
+    )
+
+    decoded = Envelope.from_json(envelope.to_json())
+
+    assert decoded.subject == "campus.enrollment.mefsin.enrollment.AgentEnrolled" == envelope.subject
 
 
 @pytest.mark.parametrize("model", MODELS, ids=by_name)

@@ -1,12 +1,14 @@
 """The AsyncAPI 3.0 document of the Campus events, generated from the contract registry.
 
 Run ``python -m campus_events.asyncapi [path]`` from the repository root to regenerate
-``docs/asyncapi.yaml``; a service serves its own context's with
-``to_yaml(asyncapi_document(["funding"]))``.
+``docs/asyncapi.yaml``; a service serves its own context's at ``/asyncapi.yaml``, the same text as
+``python -m campus_events.asyncapi --context funding`` writes. A context without events (a service
+that publishes none) gets a valid document with no channels.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -142,18 +144,21 @@ def asyncapi_document(contexts: Iterable[str] | None = None, reg: Registry = reg
         )
         operation["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{message_id}"})
     streams = sorted({m.context for m in models})
+    description = (
+        "Events of the Campus du numérique public, as CloudEvents 1.0 JSON messages (structured"
+        " mode) on NATS JetStream, one stream per context. Subjects are"
+        " `campus.<context>.<scope>.<aggregate>.<EventType>`, where the scope is `public` or the"
+        " code of the ministry that owns the data. A ministry reads `campus.*.public.>` and"
+        " `campus.*.<its code>.>`. No event carries a name or an e-mail address."
+    )
+    if not models:
+        description += " This service publishes no events of its own: it has no channels."
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "Campus events" + ("" if wanted is None else f" ({', '.join(sorted(wanted))})"),
             "version": "1.0.0",
-            "description": (
-                "Events of the Campus du numérique public, as CloudEvents 1.0 JSON messages (structured"
-                " mode) on NATS JetStream, one stream per context. Subjects are"
-                " `campus.<context>.<scope>.<aggregate>.<EventType>`, where the scope is `public` or the"
-                " code of the ministry that owns the data. A ministry reads `campus.*.public.>` and"
-                " `campus.*.<its code>.>`. No event carries a name or an e-mail address."
-            ),
+            "description": description,
             "tags": [
                 {"name": stream_for_context(c), "description": STREAM_DESCRIPTIONS.get(c, "")}
                 for c in streams
@@ -206,11 +211,15 @@ def to_yaml(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    path = Path(args[0]) if args else DEFAULT_PATH
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(to_yaml(asyncapi_document()), encoding="utf-8")
-    print(f"wrote {path}")
+    parser = argparse.ArgumentParser(prog="python -m campus_events.asyncapi", description=__doc__)
+    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
+    parser.add_argument(
+        "--context", action="append", help="only this context's events (what its service serves)"
+    )
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args.path.parent.mkdir(parents=True, exist_ok=True)
+    args.path.write_text(to_yaml(asyncapi_document(args.context)), encoding="utf-8")
+    print(f"wrote {args.path}")
     return 0
 
 

@@ -5,12 +5,15 @@ sequence applied) is written in the same PostgreSQL transaction; the messages ar
 after the commit. A redelivered message at or below the checkpoint is skipped. A message that
 cannot be decoded (invalid JSON, unknown type or version, oversized) is dead-lettered at once;
 one whose projection fails is retried in order and dead-lettered after ``max_deliver`` attempts, and the
-consumer carries on. One active consumer per projection: the holder of an advisory lock.
+consumer carries on. One active consumer per projection: the holder of an advisory lock (a
+replay takes it over to swap in a rebuilt projection; the consumer stands by meanwhile).
+Each message is applied in a span continuing the envelope's trace (``campus_events.tracing``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import hashlib
 import time
@@ -26,14 +29,15 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
-from structlog.contextvars import bound_contextvars
 
 from .aio import within
 from .envelope import Envelope
 from .registry import Registry, UnknownEventError, registry
 from .store.postgres import connect
+from .tracing import message_span, trace_id_of
 
 log = structlog.get_logger("campus.consumer")
+BATCH_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 Apply = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
 MAX_MESSAGE_BYTES = 512 * 1024  # an event is a few KiB: anything this large is hostile
@@ -52,13 +56,16 @@ class Projection:
     """What a service projects from one JetStream stream.
 
     ``apply(conn, envelope)`` runs inside the consumer's transaction; it must only touch the
-    projection's tables through ``conn``. Events of types it does not know it should ignore.
+    projection's tables through ``conn``, by unqualified names. Events of types it does not know
+    it should ignore. ``tables``: the tables it alone writes, what ``campus replay`` rebuilds;
+    empty when it cannot be rebuilt alone (it shares a table, or its apply issues commands).
     """
 
     name: str
     stream: str
     subjects: tuple[str, ...]
     apply: Apply
+    tables: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,6 +76,13 @@ class ConsumerStats:
     active: bool = False
     last_fetch: float = field(default_factory=time.monotonic)
     last_error: str | None = None
+    batch_seconds: list[int] = field(default_factory=lambda: [0] * (len(BATCH_SECONDS_BUCKETS) + 1))
+    batch_seconds_sum: float = 0.0
+
+    def observe_batch(self, seconds: float) -> None:
+        """A histogram of batch processing times (fetched → applied, committed and acked)."""
+        self.batch_seconds[bisect.bisect_left(BATCH_SECONDS_BUCKETS, seconds)] += 1
+        self.batch_seconds_sum += seconds
 
 
 def decode(msg: Msg, reg: Registry = registry) -> Envelope:
@@ -156,7 +170,11 @@ class ProjectionConsumer:
     async def _hold_lock_and_consume(self) -> None:
         conn = await connect(self.dsn)
         try:
+            standby = False
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", lock_key(self.name)):
+                if not standby:  # another replica runs it, or a replay is swapping it
+                    log.info("consumer.standby", consumer=self.name)
+                    standby = True
                 self.stats.active = False
                 self.stats.last_fetch = time.monotonic()
                 await asyncio.sleep(self.standby_interval)
@@ -177,6 +195,7 @@ class ProjectionConsumer:
                     except BaseException:
                         await self._release(msgs)
                         raise
+                    self.stats.observe_batch(time.monotonic() - self.stats.last_fetch)
             finally:
                 with contextlib.suppress(Exception):
                     await within(sub.unsubscribe(), 2)
@@ -237,6 +256,8 @@ class ProjectionConsumer:
         round trips); on any failure the transaction rolls back and ``_apply`` redoes the batch
         message by message. Returns whether the batch was applied."""
         applied = skipped = 0
+        correlations: set[str] = set()
+        traces: set[str] = set()
         try:
             async with conn.transaction():
                 checkpoint = await conn.fetchval(
@@ -249,13 +270,13 @@ class ProjectionConsumer:
                         skipped += 1
                         continue
                     envelope = decode(msg, self.registry)
-                    with bound_contextvars(
-                        correlation_id=str(envelope.correlation_id or ""),
-                        event_id=str(envelope.id),
-                        consumer=self.name,
-                    ):
+                    with message_span(envelope, self.name):
                         await self.projection.apply(conn, envelope)
                     applied += 1
+                    if envelope.correlation_id is not None:
+                        correlations.add(str(envelope.correlation_id))
+                    if trace := trace_id_of(envelope.traceparent):
+                        traces.add(trace)
                     last = seq
                 if last != checkpoint:
                     await conn.execute(
@@ -270,12 +291,23 @@ class ProjectionConsumer:
         self.stats.applied += applied
         self.stats.skipped += skipped
         await self._ack(msgs)
+        if applied:  # one line per batch (not per message): a request can be followed by its ids
+            log.info(
+                "consumer.applied",
+                consumer=self.name,
+                count=applied,
+                last_seq=msgs[-1].metadata.sequence.stream,
+                correlation_ids=sorted(correlations),
+                trace_ids=sorted(traces),
+            )
         return True
 
     async def _apply(self, conn: asyncpg.Connection, msgs: list[Msg], *, first_failures: int) -> int | None:
         """Apply ``msgs`` in one transaction with the checkpoint; the index that failed, if any."""
         done: list[Msg] = []
         failed_at: int | None = None
+        correlations: set[str] = set()
+        applied = 0
         async with conn.transaction():
             checkpoint = await conn.fetchval(
                 "SELECT stream_seq FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE", self.name
@@ -289,12 +321,7 @@ class ProjectionConsumer:
                     continue
                 try:
                     envelope = decode(msg, self.registry)
-                    with bound_contextvars(
-                        correlation_id=str(envelope.correlation_id or ""),
-                        event_id=str(envelope.id),
-                        stream=envelope.stream,
-                        consumer=self.name,
-                    ):
+                    with message_span(envelope, self.name):
                         async with conn.transaction():  # a savepoint: a failed apply leaves no trace
                             await self.projection.apply(conn, envelope)
                 except PoisonMessageError as exc:
@@ -309,6 +336,9 @@ class ProjectionConsumer:
                     await self._dead_letter(conn, msg, f"failed {attempts} times: {exc!r}", attempts=attempts)
                 else:
                     self.stats.applied += 1
+                    applied += 1
+                    if envelope.correlation_id is not None:
+                        correlations.add(str(envelope.correlation_id))
                 last = seq
                 done.append(msg)
             if last != checkpoint:
@@ -318,6 +348,10 @@ class ProjectionConsumer:
                     last,
                 )
         await self._ack(done)
+        if applied:
+            log.info(
+                "consumer.applied", consumer=self.name, count=applied, correlation_ids=sorted(correlations)
+            )
         return failed_at
 
     async def _ack(self, msgs: list[Msg]) -> None:

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .ids import uuid7
-from .registry import PUBLIC, CampusEvent, Registry, registry
+from .registry import PUBLIC, CampusEvent, Registry, UnknownEventError, registry
 
 MINISTRY_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 STREAM_ID = re.compile(r"^[a-z][a-z0-9_]*-[0-9a-f-]{36}$")
@@ -110,12 +110,16 @@ class Envelope(BaseModel):
             raise ValueError(f"not a Campus event type: {ce.get('type')!r}")
         context, event_type, version = match.group(1), match.group(2), int(match.group(3))
         stream = ce["campusstream"]
+        try:  # the subject's aggregate is the contract's: a stream may be named after another one
+            aggregate = registry.model(event_type, version).aggregate
+        except UnknownEventError:
+            aggregate = stream.split("-", 1)[0]
         return cls(
             id=ce["id"],
             type=event_type,
             schema_version=version,
             context=context,
-            aggregate=stream.split("-", 1)[0],
+            aggregate=aggregate,
             stream=stream,
             stream_version=ce["campusversion"],
             occurred_at=ce["time"],

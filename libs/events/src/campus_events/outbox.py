@@ -15,10 +15,11 @@ deduplicated by ``Nats-Msg-Id`` = event id.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ RELAY_LOCK = 0x4F555458  # "OUTX"
 CHANNEL = "campus_outbox"
 
 log = structlog.get_logger("campus.outbox")
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 @dataclass
@@ -41,6 +43,13 @@ class RelayStats:
     last_latency_seconds: float = 0.0
     active: bool = False
     last_error: str | None = None
+    latency_counts: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    latency_sum: float = 0.0
+
+    def observe_latency(self, seconds: float) -> None:
+        """A histogram of commit-to-PubAck times, one observation per event published."""
+        self.latency_counts[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.latency_sum += seconds
 
 
 def cloudevent_of(row: asyncpg.Record) -> tuple[str, bytes]:
@@ -180,6 +189,7 @@ class OutboxRelay:
             if future.done() and not future.cancelled() and future.exception() is None:
                 acked.append(row["position"])
                 self.stats.last_latency_seconds = (now - row["occurred_at"]).total_seconds()
+                self.stats.observe_latency(self.stats.last_latency_seconds)
             else:
                 if not future.done():
                     future.cancel()

@@ -103,6 +103,13 @@ class Registry:
             raise UnknownEventError(f"no contract for {event_type}")
         return max(versions)
 
+    def versions(self, event_type: str) -> list[int]:
+        """The registered versions of ``event_type``, oldest first (empty if unknown)."""
+        return sorted(v for (t, v) in self._models if t == event_type)
+
+    def has_upcaster(self, event_type: str, from_version: int) -> bool:
+        return (event_type, from_version) in self._upcasters
+
     def decode(self, event_type: str, version: int, data: dict[str, Any]) -> CampusEvent:
         """Validate ``data`` as the newest known version of the event, upcasting as needed."""
         self.model(event_type, version)  # unknown type or version: fail before upcasting

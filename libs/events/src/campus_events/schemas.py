@@ -2,7 +2,8 @@
 
 ``json_schema(model)`` describes an event's CloudEvents ``data``; ``cloudevent_schema(model)``
 the whole CloudEvents message. Run ``python -m campus_events.schemas [directory]`` from the
-repository root to regenerate ``docs/schemas/<EventType>.v<N>.json``.
+repository root to regenerate ``docs/schemas/<EventType>.v<N>.json`` (``make schemas``); it
+refuses to overwrite a published version incompatibly (``campus_events.compat``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ from .registry import PUBLIC, CampusEvent, Registry, registry
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_DIRECTORY = Path("docs/schemas")
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+STREAM_PATTERN = "^[a-z]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+# The event-store stream an event was appended to, `<name>-<uuid>`: its aggregate's, except where a
+# service serialises several aggregates on one stream.
+STREAM_DESCRIPTION = {
+    "enrollment": (
+        "The event-store stream: `session-<session id>` for an enrolment in a session (a session's"
+        " enrolments share its stream, which serialises seats and waitlist), else `enrollment-<id>`."
+        " Use `enrollment_id` in `data` to tell enrolments apart."
+    ),
+}
 
 
 def schema_url(model: type[CampusEvent]) -> str:
@@ -74,12 +86,16 @@ def cloudevent_schema(model: type[CampusEvent]) -> dict[str, Any]:
         "id": {**uuid, "description": "The event id (UUIDv7), also the `Nats-Msg-Id` header."},
         "source": {"const": f"/campus/{model.context}"},
         "type": {"const": model.cloudevents_type()},
-        "subject": {**uuid, "description": "The aggregate's id."},
+        "subject": {**uuid, "description": "The id in `campusstream` (the aggregate's id)."},
         "time": {"type": "string", "format": "date-time"},
         "datacontenttype": {"const": "application/json"},
         "dataschema": {"const": schema_url(model)},
         "campusministry": {**scope, "description": "The scope: `public` or the owning ministry's code."},
-        "campusstream": {"type": "string", "pattern": f"^{model.aggregate}-[0-9a-f-]{{36}}$"},
+        "campusstream": {
+            "type": "string",
+            "pattern": STREAM_PATTERN,
+            "description": STREAM_DESCRIPTION.get(model.aggregate, f"`{model.aggregate}-<id>`."),
+        },
         "campusversion": {"type": "integer", "minimum": 0, "description": "The event's stream version."},
         "campusactorrole": {"type": "string"},
         "campusactorid": {**uuid, "description": "Who caused it (pseudonymous agent id)."},
@@ -121,9 +137,19 @@ def dumps(schema: dict[str, Any]) -> str:
 
 
 def export_schemas(directory: Path | str = DEFAULT_DIRECTORY, reg: Registry = registry) -> list[Path]:
-    """Write ``<EventType>.v<N>.json`` for every registered event; return the paths written."""
+    """Write ``<EventType>.v<N>.json`` for every registered event; return the paths written.
+
+    The directory holds the published contract: if the models would break a consumer of a version
+    published there (``campus_events.compat``), nothing is written and ``IncompatibleChangeError``
+    lists why. Every name written is added to the directory's ``published.json``.
+    """
+    from .compat import IncompatibleChangeError, check_published, record_published  # compat imports us
+
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
+    breaks = check_published(target, reg)
+    if breaks:
+        raise IncompatibleChangeError(breaks)
     written = []
     for model in reg:
         path = target / f"{model.schema_name()}.json"
@@ -131,12 +157,19 @@ def export_schemas(directory: Path | str = DEFAULT_DIRECTORY, reg: Registry = re
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         written.append(path)
+    record_published(target, [m.schema_name() for m in reg])
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .compat import IncompatibleChangeError
+
     args = sys.argv[1:] if argv is None else argv
-    paths = export_schemas(Path(args[0]) if args else DEFAULT_DIRECTORY)
+    try:
+        paths = export_schemas(Path(args[0]) if args else DEFAULT_DIRECTORY)
+    except IncompatibleChangeError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     print(f"{len(paths)} schemas in {paths[0].parent if paths else '-'}")
     return 0
 

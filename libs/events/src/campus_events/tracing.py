@@ -1,0 +1,89 @@
+"""W3C trace context across the event flow (OpenTelemetry API only; the service kit installs the SDK).
+
+An HTTP request's span context travels as ``traceparent`` in the envelope (the CloudEvents
+distributed-tracing extension) and in the NATS headers; a consumer applies each message in a span
+whose parent is the envelope's, and binds ``trace_id``/``span_id`` to the log lines it writes::
+
+    with message_span(envelope, "catalog-read-models"):
+        await projection.apply(conn, envelope)
+
+Without an SDK tracer provider the spans are non-recording and only carry the ids along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from structlog.contextvars import bound_contextvars
+
+if TYPE_CHECKING:
+    from .envelope import Envelope
+
+PROPAGATOR = TraceContextTextMapPropagator()
+tracer = trace.get_tracer("campus_events")
+
+
+def parent_context(traceparent: str | None, tracestate: str | None = None) -> Context | None:
+    """The context to start a child span in, from W3C headers (``None``: start a new trace)."""
+    if not traceparent:
+        return None
+    carrier = {"traceparent": traceparent}
+    if tracestate:
+        carrier["tracestate"] = tracestate
+    context = PROPAGATOR.extract(carrier)
+    return context if trace.get_current_span(context).get_span_context().is_valid else None
+
+
+def current_traceparent() -> str | None:
+    """The ``traceparent`` of the current span, if there is a valid one."""
+    carrier: dict[str, str] = {}
+    PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def log_ids(span: trace.Span) -> dict[str, str]:
+    """``trace_id`` and ``span_id`` (hex, as in ``traceparent``) to bind to log lines."""
+    context = span.get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id of a ``traceparent`` header (``00-<trace id>-<parent id>-<flags>``)."""
+    parts = (traceparent or "").split("-")
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+@contextmanager
+def message_span(envelope: Envelope, consumer: str) -> Iterator[trace.Span]:
+    """Apply one message in a consumer span, child of the envelope's ``traceparent``; the log lines
+    written meanwhile carry the correlation, event, trace and span ids."""
+    with (
+        tracer.start_as_current_span(
+            f"{consumer} apply {envelope.type}",
+            context=parent_context(envelope.traceparent),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.consumer.group.name": consumer,
+                "messaging.message.id": str(envelope.id),
+                "campus.event.type": envelope.type,
+                "campus.stream": envelope.stream,
+            },
+        ) as span,
+        bound_contextvars(
+            correlation_id=str(envelope.correlation_id or ""),
+            event_id=str(envelope.id),
+            stream=envelope.stream,
+            consumer=consumer,
+            **log_ids(span),
+        ),
+    ):
+        yield span
