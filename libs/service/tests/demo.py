@@ -95,6 +95,26 @@ async def boom() -> None:
     raise RuntimeError("secret internal detail")
 
 
+# What asyncpg raises when the database goes away mid-request (see the database-restart scenario).
+DATABASE_LOSSES = {
+    "closed": asyncpg.exceptions.ConnectionDoesNotExistError(
+        "connection was closed in the middle of operation"
+    ),
+    "admin-shutdown": asyncpg.exceptions.AdminShutdownError(
+        "terminating connection due to administrator command"
+    ),
+    "reset": asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 15; another operation (2) is in progress"
+    ),
+    "refused": ConnectionRefusedError(111, "Connection refused"),
+}
+
+
+@router.get("/database-lost/{how}")
+async def database_lost(how: str) -> None:
+    raise DATABASE_LOSSES[how]
+
+
 async def project(conn: asyncpg.Connection, envelope: Envelope) -> None:
     if envelope.type == "ProjectOpened":
         await conn.execute(

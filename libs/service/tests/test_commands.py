@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
 import structlog
 
 from campus_service.idempotency import REPLAYED_HEADER
+
+from .demo import DATABASE_LOSSES
 
 
 async def count_events(app) -> int:
@@ -95,7 +98,10 @@ async def test_correlation_and_trace_reach_the_event_and_the_projection(app, cli
     project_id = uuid.UUID(response.json()["id"])
     store = app.state.runtime.store
     (event,) = await store.read_stream(f"project-{project_id}")
-    assert event.correlation_id == correlation and event.traceparent == traceparent
+    assert event.correlation_id == correlation
+    # The service's own span is the parent now: same trace, a new span id.
+    assert event.traceparent is not None
+    assert event.traceparent.split("-")[1] == traceparent.split("-")[1]
     assert event.actor.id == sub and event.actor.role == "manager" and event.ministry == own
     assert "jeanne" not in event.model_dump_json().lower()  # no personal data in events
 
@@ -123,6 +129,14 @@ async def test_unhandled_errors_are_500_problems_without_internals(client):
     assert "secret internal detail" not in response.text and "Traceback" not in response.text
     not_found = await client.get(f"/v1/nothing/{uuid.uuid4()}")
     assert not_found.status_code == 404 and not_found.json()["title"] == "Not Found"
+
+
+@pytest.mark.parametrize("how", sorted(DATABASE_LOSSES))
+async def test_a_lost_database_is_a_retryable_503_not_a_500(client, how):
+    response = await client.get(f"/v1/database-lost/{how}")
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_request_logs_carry_the_correlation_id_and_no_personal_data(client, tokens):

@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI
 from campus_events.consumer import Projection
 from campus_events.migrate import folder_migrations, kernel_migrations
 
+from .audit import audit_router
 from .correlation import RequestContextMiddleware
+from .documents import documents_router
 from .errors import install_error_handlers
 from .health import router as health_router
 from .logging import configure_logging
@@ -64,7 +66,9 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.include_router(health_router)
+    app.include_router(documents_router(settings.service_name))  # /asyncapi.yaml, /schemas/…
     for router in routers:
         app.include_router(router)
+    app.include_router(audit_router())  # GET /v1/audit: the state changes of this service's store
     install_openapi(app)
     return app

@@ -8,6 +8,11 @@ the body (CONTRACT: 401/403 come before 422)::
 
 Authorisation checks are ``Gate`` dependencies: when FastAPI reports an undecodable body before
 resolving any dependency, the error handler runs the route's gates first (``check_route_gates``).
+
+Each gate also says what it allows (``Gate.roles``, ``Gate.scope``): ``route_policy`` reads a
+route's gates into the ``x-campus-roles`` / ``x-campus-scope`` of its OpenAPI operation, so the
+OpenAPI documents are the authorisation table (docs/authorization.md is generated from them). A
+rule a handler decides on a resource it loads is declared with ``authorize(…, scope=Scope(…))``.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from campus_events.envelope import MINISTRY_CODE, Actor
 
 from .errors import ForbiddenError, ServiceUnavailableError, UnauthorizedError
-from .roles import ROLE_PRECEDENCE, STAFF_ROLES
+from .roles import ROLE_PRECEDENCE, ROLES, STAFF_ROLES
 
 PRINCIPAL_SCOPE_KEY = "campus.principal"
 
@@ -192,8 +197,63 @@ async def optional_principal(request: Request) -> Principal | None:
     return await authenticate(request)
 
 
+SCOPE_KINDS = {
+    "public": "no token needed",
+    "none": "no ministry or ownership rule: every caller with one of the roles",
+    "token-ministry": "acts on or lists the ministry named in the caller's token only",
+    "path-ministry": "the ministry in the path must be the caller's",
+    "resource-ministry": "the resource must belong to the caller's ministry",
+    "self": "the caller's own resource: the id in the path (or the resource created) is the caller's `sub`",
+    "relation": "the caller must stand in a relation to the resource (owner, proposer, trainer…)",
+    "registered-trainer": "the caller must be registered (and not withdrawn) in the trainers service",
+}
+"""The scope rules a route may declare (``Scope.kind``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The ministry or ownership rule of a route, beyond its roles.
+
+    ``exempt``: roles the rule does not apply to (e.g. campus_staff sees every ministry).
+    ``other_ministry``: what a caller outside the rule gets on a real resource — 403, or 404 where
+    existence itself must not leak (``None``: the rule does not concern a resource).
+    ``decided``: ``gate`` (a dependency, before the body is read) or ``handler`` (on the loaded resource).
+    """
+
+    kind: str = "none"
+    rule: str = ""
+    exempt: tuple[str, ...] = ()
+    other_ministry: int | None = None
+    decided: str = "gate"
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCOPE_KINDS:
+            raise ValueError(f"unknown scope kind {self.kind!r}: one of {', '.join(SCOPE_KINDS)}")
+        if self.other_ministry not in (None, 403, 404) or self.decided not in ("gate", "handler"):
+            raise ValueError(f"invalid scope {self!r}")
+        if not set(self.exempt) <= ROLES:
+            raise ValueError(f"unknown roles in {self.exempt!r}")
+
+    def document(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"kind": self.kind, "rule": self.rule or SCOPE_KINDS[self.kind]}
+        if self.exempt:
+            doc["exempt"] = list(self.exempt)
+        if self.other_ministry is not None:
+            doc["other_ministry"] = self.other_ministry
+        if self.kind != "public":
+            doc["decided"] = self.decided
+        return doc
+
+
 class Gate:
-    """An authorisation rule run as a dependency: subclasses implement ``check`` (raise to refuse)."""
+    """An authorisation rule run as a dependency: subclasses implement ``check`` (raise to refuse).
+
+    ``roles``: the roles it lets through (``None``: it does not look at roles); ``scope``: the
+    ministry or ownership rule it applies (``None``: none). Both are documented per route.
+    """
+
+    roles: tuple[str, ...] | None = None
+    scope: Scope | None = None
 
     async def check(self, request: Request, principal: Principal) -> None:
         raise NotImplementedError
@@ -219,9 +279,30 @@ class SameMinistryAsPath(Gate):
 
     def __init__(self, param: str = "ministry") -> None:
         self.param = param
+        self.scope = Scope(
+            "path-ministry", f"`{{{param}}}` must be the caller's ministry", STAFF_ROLES, other_ministry=403
+        )
 
     async def check(self, request: Request, principal: Principal) -> None:
         ensure_same_ministry(principal, request.path_params.get(self.param))
+
+
+class Policy(Gate):
+    """Checks roles (if given) and declares a scope that the route's handler enforces itself."""
+
+    def __init__(self, roles: Iterable[str] | None, scope: Scope) -> None:
+        self.roles = None if roles is None else tuple(roles)
+        self.scope = scope
+
+    async def check(self, request: Request, principal: Principal) -> None:
+        if self.roles is not None and not principal.has_role(*self.roles):
+            raise ForbiddenError(f"this needs one of the roles: {', '.join(self.roles)}")
+
+
+def authorize(*roles: str, scope: Scope) -> Any:
+    """Dependency: 401 without a token, 403 without one of ``roles`` (any role if none given);
+    ``scope`` documents the rule the handler applies to the resource it loads."""
+    return Depends(Policy(roles or None, scope))
 
 
 def require_roles(*roles: str) -> Any:
@@ -262,6 +343,27 @@ async def check_route_gates(request: Request) -> None:
     principal = await authenticate(request)
     for gate in gates:
         await gate.check(request, principal)
+
+
+def route_policy(dependant: Dependant) -> tuple[list[str], dict[str, Any]]:
+    """A route's roles and scope, read from its gates: ``(x-campus-roles, x-campus-scope)``.
+
+    No token needed (no ``current_principal`` and no gate) → every role and scope ``public``;
+    a token needed and no gate → every role and scope ``none``. The roles are those every role
+    gate lets through; at most one gate may declare a scope.
+    """
+    calls = list(_walk(dependant))
+    gates = [c for c in calls if isinstance(c, Gate)]
+    if not gates and current_principal not in calls:
+        return sorted(ROLES), Scope("public").document()
+    allowed = set(ROLES)
+    for gate in gates:
+        if gate.roles is not None:
+            allowed &= set(gate.roles)
+    scopes = [g.scope for g in gates if g.scope is not None]
+    if len(scopes) > 1:
+        raise ValueError(f"a route declares several scopes: {scopes}")
+    return sorted(allowed), (scopes[0] if scopes else Scope()).document()
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -146,6 +147,44 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
     return domain_problem(exc)
 
 
+# The database went away mid-request (restart, failover, connection lost): a retryable 503, never a
+# 500: the client should retry, and a retry with the same Idempotency-Key is safe whether or not the
+# transaction committed. Found by the database-restart scenario of tests/reliability.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    # A connection cut in the middle of a query, then reset on its way back to the pool: asyncpg's
+    # "cannot switch to state …; another operation is in progress" masks the lost connection.
+    asyncpg.exceptions.InternalClientError,
+    ConnectionError,
+)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return problem(
+        503,
+        f"the database is unavailable ({type(exc).__name__}): retry shortly",
+        title="Service unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+# Text PostgreSQL cannot store (a NUL character, an unpaired UTF-16 surrogate from a JSON escape):
+# bad input, a 422, never a 500. Nothing was written (the statement failed). Found by the fuzzing
+# scenario of tests/reliability.
+UNSTORABLE_TEXT: tuple[type[Exception], ...] = (
+    asyncpg.exceptions.UntranslatableCharacterError,
+    asyncpg.exceptions.CharacterNotInRepertoireError,
+    UnicodeEncodeError,
+)
+
+
+async def _unstorable_text(request: Request, exc: Exception) -> JSONResponse:
+    return validation_problem(
+        [{"field": "body", "reason": "text contains a NUL character or an unpaired surrogate"}]
+    )
+
+
 async def _concurrency(request: Request, exc: Exception) -> JSONResponse:
     return problem(
         409, "the resource was changed by another request at the same time: retry", title="Conflict"
@@ -174,3 +213,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(ConcurrencyError, _concurrency)
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _database_unavailable)
+    for unstorable in UNSTORABLE_TEXT:
+        app.add_exception_handler(unstorable, _unstorable_text)

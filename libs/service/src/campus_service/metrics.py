@@ -20,8 +20,11 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from campus_events.consumer import BATCH_SECONDS_BUCKETS
+from campus_events.outbox import LATENCY_BUCKETS as RELAY_BUCKETS
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -138,6 +141,11 @@ class RuntimeCollector(Collector):
             yield GaugeMetricFamily(
                 "campus_relay_active", "1 if this replica holds the relay lock.", int(stats.active)
             )
+            latency = HistogramMetricFamily(
+                "campus_relay_latency_seconds", "Commit-to-PubAck time of each event published."
+            )
+            latency.add_metric([], cumulative(RELAY_BUCKETS, stats.latency_counts), stats.latency_sum)
+            yield latency
         applied = CounterMetricFamily(
             "campus_consumer_applied", "Events applied to the projection.", labels=["consumer"]
         )
@@ -152,9 +160,29 @@ class RuntimeCollector(Collector):
         active = GaugeMetricFamily(
             "campus_consumer_active", "1 if this replica runs the consumer.", labels=["consumer"]
         )
+        batch = HistogramMetricFamily(
+            "campus_consumer_batch_duration_seconds",
+            "Time to apply a fetched batch, commit it with the checkpoint and ack it.",
+            labels=["consumer"],
+        )
         for consumer in self.runtime.consumers:
-            applied.add_metric([consumer.name], consumer.stats.applied)
-            dead.add_metric([consumer.name], consumer.stats.dead_lettered)
-            skipped.add_metric([consumer.name], consumer.stats.skipped)
-            active.add_metric([consumer.name], int(consumer.stats.active))
-        yield from (applied, dead, skipped, active)
+            stats = consumer.stats
+            applied.add_metric([consumer.name], stats.applied)
+            dead.add_metric([consumer.name], stats.dead_lettered)
+            skipped.add_metric([consumer.name], stats.skipped)
+            active.add_metric([consumer.name], int(stats.active))
+            batch.add_metric(
+                [consumer.name],
+                cumulative(BATCH_SECONDS_BUCKETS, stats.batch_seconds),
+                stats.batch_seconds_sum,
+            )
+        yield from (applied, dead, skipped, active, batch)
+
+
+def cumulative(bounds: tuple[float, ...], counts: list[int]) -> list[tuple[str, float]]:
+    """Per-bucket counts (the last one above every bound) as Prometheus's cumulative buckets."""
+    total, out = 0, []
+    for bound, count in zip([*map(str, bounds), "+Inf"], counts, strict=True):
+        total += count
+        out.append((bound, float(total)))
+    return out

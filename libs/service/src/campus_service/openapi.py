@@ -1,12 +1,14 @@
-"""The OpenAPI document as the contract states it: problem+json errors, 401/403 on secured routes."""
+"""The OpenAPI document as the contract states it: problem+json errors, 401/403 on secured routes,
+and each operation's authorisation rule (``x-campus-roles``, ``x-campus-scope``, from its gates)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from pydantic import BaseModel, ConfigDict, Field
 
+from .auth import route_policy
 from .errors import PROBLEM_MEDIA_TYPE
 
 
@@ -58,12 +60,31 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def document_policies(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
+    """Add ``x-campus-roles`` (who may call) and ``x-campus-scope`` (which data) to every operation."""
+    paths = schema.get("paths", {})
+    # FastAPI ≥ 0.120 keeps included routers as such: iterate their effective routes (with the
+    # include's prefix and dependencies), as FastAPI's own OpenAPI generation does.
+    contexts = getattr(routing, "iter_route_contexts", lambda routes: iter(routes))(app.routes)
+    for route in contexts:
+        original = getattr(route, "original_route", route)
+        if not isinstance(original, routing.APIRoute) or route.path_format not in paths:
+            continue
+        roles, scope = route_policy(route.dependant)
+        for method in route.methods:
+            operation = paths[route.path_format].get(method.lower())
+            if isinstance(operation, dict):
+                operation["x-campus-roles"] = roles
+                operation["x-campus-scope"] = scope
+    return schema
+
+
 def install_openapi(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(generate())
+            app.openapi_schema = document_policies(app, document_problems(generate()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

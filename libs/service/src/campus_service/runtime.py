@@ -31,6 +31,7 @@ from .auth import TokenVerifier
 from .devkeys import ensure_keypair
 from .metrics import ServiceMetrics
 from .settings import ServiceSettings
+from .tracing import configure_tracing
 
 log = structlog.get_logger("campus.runtime")
 MAX_BACKOFF = 5.0
@@ -95,6 +96,7 @@ class Runtime:
 
     async def start(self) -> None:
         self.consumers, self.tasks, self.relay, self.nc = [], {}, None, None
+        configure_tracing(self.settings.service_name, self.version)
         self.verifier = build_verifier(self.settings)
         self.pool = await connect_database(self.settings)
         async with self.pool.acquire() as conn:
