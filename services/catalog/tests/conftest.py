@@ -5,10 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from campus_catalog.bootstrap import create_app
 from campus_catalog.config import Settings
 from campus_service.testing import TokenFactory, serve
-from fastapi import FastAPI
 
 
 @pytest.fixture(scope="session")

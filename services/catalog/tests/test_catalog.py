@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import nats
+
 from campus_events.contracts.trainers import TrainerRegistered, TrainerWithdrawn
 from campus_events.envelope import envelope_for
 from campus_service.testing import eventually

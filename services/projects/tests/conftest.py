@@ -6,12 +6,13 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from fastapi import FastAPI
+
 from campus_events.envelope import envelope_for
 from campus_events.registry import CampusEvent
 from campus_projects.bootstrap import create_app
 from campus_projects.config import Settings
 from campus_service.testing import TokenFactory, serve
-from fastapi import FastAPI
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
-from campus_projects.seed import DEMO_MANAGER, seed
 from fastapi.testclient import TestClient
+
+from campus_projects.seed import DEMO_MANAGER, seed
 
 
 def test_the_seed_is_idempotent(app, tokens):

@@ -5,10 +5,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+
 from campus_service.testing import TokenFactory, serve
 from campus_trainers.bootstrap import create_app
 from campus_trainers.config import Settings
-from fastapi import FastAPI
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import nats
+
 from campus_events.contracts.catalog import (
     CourseProposed,
     CoursePublished,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from campus_service import create_app as create_service_app
 from campus_service import load_settings
-from fastapi import FastAPI
 
 from . import __version__
 from .api import ROUTERS

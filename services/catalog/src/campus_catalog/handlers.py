@@ -8,11 +8,12 @@ from typing import Any, ParamSpec
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import ValidationError
+
 from campus_events.envelope import stream_id
 from campus_events.store.base import EventStore
 from campus_service import ConflictError, ForbiddenError, NotFoundError, Outcome, UnprocessableError
 from campus_service.idempotency import CommandContext
-from pydantic import ValidationError
 
 from .domain import commands as cmd
 from .domain import errors

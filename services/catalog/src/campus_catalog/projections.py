@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+
 from campus_events.consumer import Projection
 from campus_events.envelope import Envelope
 
@@ -127,11 +128,18 @@ async def apply_trainers(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 
 PROJECTIONS: list[Projection] = [
-    Projection("catalog-read-models", "CAMPUS_CATALOG", ("campus.catalog.>",), apply_catalog),
+    Projection(
+        "catalog-read-models",
+        "CAMPUS_CATALOG",
+        ("campus.catalog.>",),
+        apply_catalog,
+        tables=("catalog_courses", "catalog_sessions", "catalog_paths"),
+    ),
     Projection(
         "catalog-registered-trainers",
         "CAMPUS_TRAINERS",
         ("campus.trainers.public.trainer.>",),
         apply_trainers,
+        tables=("registered_trainers",),
     ),
 ]

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
+
 from campus_catalog import domain
 from campus_catalog.domain import commands as cmd
 from campus_catalog.domain.decider import CourseState, PathState, SessionState, decide, fold
 from campus_catalog.domain.errors import InvalidCommandError, InvalidTransitionError, NotAllowedError
 from campus_events.contracts import catalog as ev
-from pydantic import ValidationError
 
 COURSE, PROPOSER = uuid.uuid4(), uuid.uuid4()
 DESCRIPTION = cmd.CourseFields(

@@ -6,6 +6,7 @@ the append of one stream never interleave inside this process.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -48,10 +49,9 @@ async def enrollee(pool: asyncpg.Pool, principal: Principal, agent_id: UUID | No
     if not principal.has_role("manager"):
         raise ForbiddenError("an agent can only enrol themself")
     known, ministry = await catalog.profile_ministry(pool, agent_id)
-    if not known or ministry is None:
-        raise NotFoundError(f"no agent {agent_id} has used the service")
-    if ministry != principal.ministry:
-        raise ForbiddenError("a manager can only enrol agents of their own ministry")
+    if not known or ministry is None or ministry != principal.ministry:
+        # CONTRACT: for a manager, another ministry's agent does not exist (404: no leak)
+        raise NotFoundError(f"no agent {agent_id} of your ministry has used the service")
     return Enrollee(agent_id, ministry)
 
 
@@ -79,6 +79,10 @@ def out(roster: Roster, event: CourseEnrollmentEvent, **extra: object) -> Enroll
     return EnrollmentOut(**{**fields, **extra})
 
 
+async def _no_session() -> catalog.Session | None:
+    return None
+
+
 async def enroll(
     store: PostgresEventStore,
     pool: asyncpg.Pool,
@@ -87,14 +91,20 @@ async def enroll(
     who: Enrollee,
     body: EnrollmentIn,
 ) -> Outcome:
-    course = await catalog.course(pool, body.course_id)
+    stream = stream_for(who, body)
+    # Three independent reads at once: the route holds the stream's lock around this handler, so on
+    # a hot session every round trip here is paid in series by every queued command (bench/hotspot.py).
+    course, session, (roster, version) = await asyncio.gather(
+        catalog.course(pool, body.course_id),
+        catalog.session(pool, body.session_id) if body.session_id is not None else _no_session(),
+        rosters.load(store, stream),
+    )
     if course is None:
         raise NotFoundError(f"no course {body.course_id}")
     if course.status != "published":
         raise EnrollmentClosedError(f"the course is {course.status}: it takes no enrolment")
     capacity = None
     if body.session_id is not None:
-        session = await catalog.session(pool, body.session_id)
         if session is None or session.course_id != body.course_id:
             raise NotFoundError(f"no session {body.session_id} of course {body.course_id}")
         if session.cancelled:
@@ -102,8 +112,6 @@ async def enroll(
         capacity = session.capacity
     elif course.pace == "scheduled":
         raise UnprocessableError("session_id: a scheduled course is enrolled in through one of its sessions")
-    stream = stream_for(who, body)
-    roster, version = await rosters.load(store, stream)
     command = Enroll(
         enrollment_id=uuid4(),
         agent_id=who.agent_id,

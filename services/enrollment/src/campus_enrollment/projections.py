@@ -109,8 +109,14 @@ async def apply_trainers(conn: asyncpg.Connection, env: Envelope) -> None:
 
 
 TRAINERS = Projection(
-    "enrollment-trainers", "CAMPUS_TRAINERS", ("campus.trainers.public.trainer.>",), apply_trainers
+    "enrollment-trainers",
+    "CAMPUS_TRAINERS",
+    ("campus.trainers.public.trainer.>",),
+    apply_trainers,
+    tables=("known_trainers",),
 )
+# enrollment-catalog and enrollment-enrollments declare no tables: their apply issues commands
+# (reactions), which a rebuild must not issue again. They cannot be replayed into shadow tables.
 
 # Per event type: the columns it sets on the enrolment's row.
 UPDATES = {

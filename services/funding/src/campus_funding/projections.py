@@ -175,6 +175,18 @@ async def _apply_disbursed(conn: asyncpg.Connection, envelope: Envelope) -> None
 
 
 PROJECTIONS: list[Projection] = [
-    Projection("funding-projects", "CAMPUS_PROJECTS", ("campus.projects.>",), apply_project),
-    Projection("funding-ledger", "CAMPUS_FUNDING", ("campus.funding.>",), apply_funding),
+    Projection(
+        "funding-projects",
+        "CAMPUS_PROJECTS",
+        ("campus.projects.>",),
+        apply_project,
+        tables=("funding_projects",),
+    ),
+    Projection(
+        "funding-ledger",
+        "CAMPUS_FUNDING",
+        ("campus.funding.>",),
+        apply_funding,
+        tables=("funding_envelopes", "funding_ledger", "funding_requests"),
+    ),
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campus_service import create_app as create_service_app
-from campus_service import load_settings
 from fastapi import FastAPI
 
+from campus_service import create_app as create_service_app
+from campus_service import load_settings
+
 from . import __version__
-from .api import ROUTERS
+from .api.routes import ROUTERS
 from .config import Settings
 from .projections import PROJECTIONS
 

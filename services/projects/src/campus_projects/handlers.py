@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
+
 from campus_events.envelope import stream_id
 from campus_events.ids import uuid7
 from campus_events.store.base import EventStore

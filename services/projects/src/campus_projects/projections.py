@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 import asyncpg
+
 from campus_events.consumer import Projection
 from campus_events.contracts.projects import ProjectEvent
 from campus_events.envelope import Envelope
@@ -129,8 +130,28 @@ async def apply_trainers(conn: asyncpg.Connection, envelope: Envelope) -> None:
 
 
 PROJECTIONS: list[Projection] = [
-    Projection("projects-projects", "CAMPUS_PROJECTS", ("campus.projects.>",), apply_project),
-    Projection("projects-funding", "CAMPUS_FUNDING", ("campus.funding.*.request.>",), apply_funding),
-    Projection("projects-catalog", "CAMPUS_CATALOG", ("campus.catalog.public.course.>",), apply_catalog),
-    Projection("projects-trainers", "CAMPUS_TRAINERS", ("campus.trainers.public.trainer.>",), apply_trainers),
+    Projection(
+        "projects-projects", "CAMPUS_PROJECTS", ("campus.projects.>",), apply_project, tables=("projects",)
+    ),
+    Projection(
+        "projects-funding",
+        "CAMPUS_FUNDING",
+        ("campus.funding.*.request.>",),
+        apply_funding,
+        tables=("project_funding",),
+    ),
+    Projection(
+        "projects-catalog",
+        "CAMPUS_CATALOG",
+        ("campus.catalog.public.course.>",),
+        apply_catalog,
+        tables=("known_courses",),
+    ),
+    Projection(
+        "projects-trainers",
+        "CAMPUS_TRAINERS",
+        ("campus.trainers.public.trainer.>",),
+        apply_trainers,
+        tables=("known_trainers",),
+    ),
 ]

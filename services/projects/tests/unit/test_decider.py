@@ -9,6 +9,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
+
 from campus_events.contracts.projects import (
     DesignedModule,
     EvaluationRecorded,

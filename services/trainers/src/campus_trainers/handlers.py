@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4, uuid5
 
 import asyncpg
+
 from campus_events.envelope import stream_id
 from campus_events.store.base import EventStore
 from campus_service import CommandContext, ForbiddenError, Outcome

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+
 from campus_events.consumer import Projection
 from campus_events.envelope import Envelope
 
@@ -165,7 +166,20 @@ async def apply_enrollment(conn: asyncpg.Connection, envelope: Envelope) -> None
 
 
 PROJECTIONS: list[Projection] = [
-    Projection("trainers-community", "CAMPUS_TRAINERS", ("campus.trainers.>",), apply_trainers),
+    Projection(
+        "trainers-community",
+        "CAMPUS_TRAINERS",
+        ("campus.trainers.>",),
+        apply_trainers,
+        tables=(
+            "trainer_directory",
+            "training_ideas",
+            "training_idea_supporters",
+            "support_requests",
+            "training_activities",
+        ),
+    ),
+    # trainers-catalog and trainers-completions share catalog_sessions: neither can be rebuilt alone.
     Projection("trainers-catalog", "CAMPUS_CATALOG", ("campus.catalog.>",), apply_catalog),
     Projection(
         "trainers-completions",

@@ -10,6 +10,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+
 from campus_events.contracts.trainers import (
     SupportRequested,
     SupportRequestResolved,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from fastapi import Depends, Request
+
 from campus_events.envelope import stream_id
 from campus_service import ForbiddenError, Gate, NotFoundError
-from campus_service.auth import Principal
-from fastapi import Depends, Request
+from campus_service.auth import Principal, Scope
 
 from ..domain.decider import CourseState, fold
 
 
 class RegisteredTrainerOrStaff(Gate):
     """Who may propose a course: the Campus staff, or a registered trainer not withdrawn."""
+
+    scope = Scope("registered-trainer", "a registered trainer (not withdrawn)", exempt=("campus_staff",))
 
     async def check(self, request: Request, principal: Principal) -> None:
         if principal.has_role("campus_staff"):
@@ -28,6 +31,8 @@ class RegisteredTrainerOrStaff(Gate):
 
 class ProposerOrStaff(Gate):
     """Who may revise a course: its proposer or the Campus staff (404 for an unknown course)."""
+
+    scope = Scope("relation", "the course's proposer", exempt=("campus_staff",), other_ministry=403)
 
     async def check(self, request: Request, principal: Principal) -> None:
         try:

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -16,6 +15,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme
 
 from ..domain.commands import CourseFields, DefinePath, SessionPlace, Short, SubThemes, Title, Url
 

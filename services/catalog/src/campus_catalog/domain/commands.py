@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme
 
 from .themes import ALL_SUB_THEMES
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from campus_events.contracts import catalog as ev
 from campus_events.registry import CampusEvent
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import commands as cmd
 from .errors import InvalidCommandError, InvalidTransitionError, NotAllowedError

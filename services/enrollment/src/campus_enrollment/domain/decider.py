@@ -59,9 +59,13 @@ class Roster(BaseModel):
     seats: dict[UUID, Seat] = {}
     waitlist: tuple[UUID, ...] = ()
     enrolled: int = 0
+    # agent -> their live enrolment: a hot session decides each command without scanning its seats
+    # (the scan made 2,000 enrolments on one session quadratic: bench/hotspot.py).
+    live: dict[UUID, UUID] = {}
 
     def live_for(self, agent_id: UUID) -> Seat | None:
-        return next((s for s in self.seats.values() if s.agent_id == agent_id and s.status in LIVE), None)
+        enrollment_id = self.live.get(agent_id)
+        return None if enrollment_id is None else self.seats[enrollment_id]
 
     def seat(self, enrollment_id: UUID) -> Seat:
         if (seat := self.seats.get(enrollment_id)) is None:
@@ -71,6 +75,14 @@ class Roster(BaseModel):
 
 def _with(state: Roster, seat: Seat, **changes: object) -> dict[UUID, Seat]:
     return {**state.seats, seat.enrollment_id: seat.model_copy(update=changes)}
+
+
+def _without(live: dict[UUID, UUID], seat: Seat) -> dict[UUID, UUID]:
+    if live.get(seat.agent_id) != seat.enrollment_id:
+        return live
+    rest = dict(live)
+    del rest[seat.agent_id]
+    return rest
 
 
 def evolve(state: Roster, event: CourseEnrollmentEvent) -> Roster:
@@ -90,6 +102,7 @@ def evolve(state: Roster, event: CourseEnrollmentEvent) -> Roster:
                     "seats": {**state.seats, seat.enrollment_id: seat},
                     "waitlist": (*state.waitlist, seat.enrollment_id) if waiting else state.waitlist,
                     "enrolled": state.enrolled + (0 if waiting else 1),
+                    "live": {**state.live, seat.agent_id: seat.enrollment_id},
                 }
             )
         case WaitlistPromoted():
@@ -108,6 +121,7 @@ def evolve(state: Roster, event: CourseEnrollmentEvent) -> Roster:
                     "seats": _with(state, seat, status=EnrollmentStatus.CANCELLED),
                     "waitlist": tuple(i for i in state.waitlist if i != seat.enrollment_id),
                     "enrolled": state.enrolled - (seat.status == EnrollmentStatus.ENROLLED),
+                    "live": _without(state.live, seat),
                 }
             )
         case CourseCompleted():

@@ -1,9 +1,5 @@
-"""The projects service's HTTP API: one router per resource under ``/v1``."""
+"""The projects service's HTTP API: one router per resource under ``/v1`` (``api.routes.ROUTERS``).
 
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-from .routes import pipeline, projects
-
-ROUTERS: list[APIRouter] = [projects.router, pipeline.router]
+Nothing is imported here, so that ``projections`` → ``views`` → ``api.schemas`` does not pull the
+routes (and through them the handlers, which need ``views``) in the middle of that import.
+"""

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from campus_service import ForbiddenError, Gate, NotFoundError, Principal, ensure_same_ministry
 from fastapi import Depends, Request
+
+from campus_service import ForbiddenError, Gate, NotFoundError, Principal, ensure_same_ministry
+from campus_service.auth import Scope
+from campus_service.roles import STAFF_ROLES
 
 from ..handlers import load_project
 
@@ -17,8 +20,9 @@ class ProjectAccess(Gate):
     Read from the event store, not a projection: a project just opened is already guarded.
     """
 
-    def __init__(self, *roles: str) -> None:
+    def __init__(self, *roles: str, rule: str = "the project belongs to the caller's ministry") -> None:
         self.roles = roles
+        self.scope = Scope("resource-ministry", rule, exempt=STAFF_ROLES, other_ministry=403)
 
     async def check(self, request: Request, principal: Principal) -> None:
         if not principal.has_role(*self.roles):
@@ -33,12 +37,15 @@ class ProjectAccess(Gate):
         ensure_same_ministry(principal, state.ministry)
 
 
-def project_access(*roles: str) -> Any:
-    return Depends(ProjectAccess(*roles))
+def project_access(*roles: str, rule: str = "the project belongs to the caller's ministry") -> Any:
+    return Depends(ProjectAccess(*roles, rule=rule))
 
 
 class ManagerWithMinistry(Gate):
     """A manager opens projects for the ministry in their token: it must have one."""
+
+    roles = ("manager",)
+    scope = Scope("token-ministry", "opened for the ministry in the caller's token (one is required)")
 
     async def check(self, request: Request, principal: Principal) -> None:
         if not principal.has_role("manager"):

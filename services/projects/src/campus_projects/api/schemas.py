@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from campus_events.contracts.vocab import FundingIntent, Modality, ProjectStage
 from pydantic import BaseModel, ConfigDict, Field
+
+from campus_events.contracts.vocab import FundingIntent, Modality, ProjectStage
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]

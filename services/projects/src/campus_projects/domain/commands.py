@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from campus_events.contracts.projects import DesignedModule
 from campus_events.contracts.vocab import FundingIntent, Modality, ProfileCount, ProfileReach, ProjectStage
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class Command(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+
 from campus_events.contracts.projects import (
     EvaluationRecorded,
     ImplementationRecorded,
@@ -12,7 +14,6 @@ from campus_events.contracts.projects import (
     TrainingPathDesigned,
 )
 from campus_events.contracts.vocab import ProfileCount, ProjectStage
-from pydantic import BaseModel, ConfigDict
 
 # The working stages in order; ``closed`` follows ``evaluation``, ``abandoned`` may end any of them.
 STAGES: tuple[ProjectStage, ...] = (

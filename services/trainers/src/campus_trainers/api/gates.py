@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from fastapi import Depends, Request
+
 from campus_events.envelope import stream_id
 from campus_service import ForbiddenError, Gate, Principal
+from campus_service.auth import Scope
 from campus_service.roles import CAMPUS_STAFF
-from fastapi import Depends, Request
 
 from ..domain.decider import fold
 from ..domain.state import TrainerState
@@ -26,6 +28,9 @@ class TrainerOrStaff(Gate):
 
     def __init__(self, param: str = "trainer_id") -> None:
         self.param = param
+        self.scope = Scope(
+            "self", f"`{{{param}}}` is the caller's own id", exempt=(CAMPUS_STAFF,), other_ministry=403
+        )
 
     async def check(self, request: Request, principal: Principal) -> None:
         if principal.has_role(CAMPUS_STAFF) or _path_uuid(request, self.param) == principal.sub:
@@ -35,6 +40,8 @@ class TrainerOrStaff(Gate):
 
 class RegisteredTrainer(Gate):
     """The caller is a registered trainer who has not withdrawn (read from the event store)."""
+
+    scope = Scope("registered-trainer", "a registered trainer (not withdrawn)")
 
     async def check(self, request: Request, principal: Principal) -> None:
         store = request.app.state.runtime.store

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from campus_events.contracts.vocab import ActivityKind, Theme, TrainerKind
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from campus_events.contracts.vocab import ActivityKind, Theme, TrainerKind
 
 from ..domain.commands import MINUTES_PER_DAY
 

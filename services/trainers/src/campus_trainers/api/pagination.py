@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from campus_service import UnprocessableError
 from fastapi import Query
+
+from campus_service import UnprocessableError
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=64)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from campus_events.contracts.vocab import ActivityKind, Theme, TrainerKind
 from pydantic import BaseModel, ConfigDict
+
+from campus_events.contracts.vocab import ActivityKind, Theme, TrainerKind
 
 MINUTES_PER_DAY = 24 * 60
 

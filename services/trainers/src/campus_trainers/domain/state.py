@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from campus_events.contracts.vocab import Theme, TrainerKind
 from pydantic import BaseModel, ConfigDict
+
+from campus_events.contracts.vocab import Theme, TrainerKind
 
 
 class State(BaseModel):

@@ -7,10 +7,11 @@ import io
 from typing import Annotated
 from uuid import UUID
 
+from fastapi import APIRouter, Query, Response
+
 from campus_events.contracts.vocab import CourseKind, Modality, Theme
 from campus_service import NotFoundError, UnprocessableError, require_roles, run_command
 from campus_service.deps import CommandDep, OptionalPrincipalDep, PoolDep, StoreDep
-from fastapi import APIRouter, Query, Response
 
 from ... import handlers, queries
 from ...domain import commands as cmd

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID, uuid4
 
+from fastapi import APIRouter, Query, Response
+
 from campus_service import NotFoundError, UnprocessableError, require_roles, run_command
 from campus_service.deps import CommandDep, OptionalPrincipalDep, PoolDep, StoreDep
-from fastapi import APIRouter, Query, Response
 
 from ... import handlers, queries
 from ...schemas import PathOut

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from fastapi import APIRouter, Response
+
 from campus_service import NotFoundError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
-from fastapi import APIRouter, Response
 
 from ... import handlers, queries
 from ...domain import commands as cmd

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from campus_service.deps import PoolDep
 from fastapi import APIRouter
+
+from campus_service.deps import PoolDep
 
 from ... import queries
 from ...domain.themes import SUB_THEMES, THEME_LABELS

@@ -12,11 +12,17 @@ from campus_service.deps import PoolDep
 from ..schemas import ErasedOut
 
 router = APIRouter(prefix="/v1", tags=["agents"])
+# A stored command response (idempotency_keys.result) may repeat what the erasure deletes (a
+# profile's bio, …): forget the agent's own keys and every stored response that names them. A
+# retry of such a command after erasure is decided afresh (409 where it was already done).
+FORGET_RESPONSES = "DELETE FROM idempotency_keys WHERE starts_with(key, $1::text || ':') OR position($1::text in result::text) > 0"
 
 
 @router.post("/agents/{agent_id}/erase", response_model=ErasedOut, dependencies=[require_roles("admin")])
 async def erase(agent_id: UUID, pool: PoolDep) -> ErasedOut:
-    deleted = await pool.fetchval(
-        "DELETE FROM agent_profiles WHERE agent_id = $1 RETURNING agent_id", agent_id
-    )
-    return ErasedOut(agent_id=agent_id, erased=deleted is not None)
+    async with pool.acquire() as conn, conn.transaction():
+        deleted = await conn.fetchval(
+            "DELETE FROM agent_profiles WHERE agent_id = $1 RETURNING agent_id", agent_id
+        )
+        forgotten = await conn.execute(FORGET_RESPONSES, str(agent_id))
+    return ErasedOut(agent_id=agent_id, erased=deleted is not None or forgotten != "DELETE 0")

@@ -13,7 +13,7 @@ from campus_service.deps import PoolDep
 from ... import catalog
 from ...attestation import Attestation, render
 from ..deps import CallerDep
-from .enrollments import visible
+from .enrollments import of_enrollment, visible
 
 router = APIRouter(prefix="/v1", tags=["enrollments"])
 
@@ -22,6 +22,7 @@ router = APIRouter(prefix="/v1", tags=["enrollments"])
     "/enrollments/{enrollment_id}/attestation",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "The attestation (PDF)."}},
+    dependencies=[of_enrollment("the enrolled agent")],
 )
 async def attestation(enrollment_id: UUID, caller: CallerDep, pool: PoolDep) -> Response:
     row = await visible(pool, caller, enrollment_id, manager=False)

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
-from campus_service import ForbiddenError, NotFoundError, Principal, parse_body, require_roles, run_command
+from campus_service import ForbiddenError, NotFoundError, Principal, parse_body, run_command
+from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, StoreDep
 
 from ... import catalog, handlers, queries
@@ -17,13 +18,28 @@ from ..schemas import EnrollmentIn, EnrollmentOut, Page, RatingIn
 
 router = APIRouter(prefix="/v1", tags=["enrollments"])
 ENROLLMENT = {"model": EnrollmentOut}
+STAFF = ("campus_staff",)
+
+
+def of_enrollment(rule: str, exempt: tuple[str, ...] = STAFF) -> object:
+    """The handler loads the enrolment, then checks the caller's relation to it (404 if unknown)."""
+    return authorize(scope=Scope("relation", rule, exempt=exempt, other_ministry=403, decided="handler"))
+
+
+ENROL = Scope(
+    "token-ministry",
+    "an agent enrols themself; a manager may enrol (`agent_id`) an agent of their token's ministry"
+    " known to the service",
+    other_ministry=404,
+    decided="handler",
+)
 
 
 @router.post(
     "/enrollments",
     status_code=201,
     response_model=EnrollmentOut,
-    dependencies=[require_roles("agent", "manager")],
+    dependencies=[authorize("agent", "manager", scope=ENROL)],
 )
 async def enroll(
     body: EnrollmentIn,
@@ -51,7 +67,11 @@ def _owner(found: dict[str, Any], principal: Principal) -> bool:
     return str(found["agent_id"]) == str(principal.sub)
 
 
-@router.post("/enrollments/{enrollment_id}/cancel", response_model=EnrollmentOut)
+@router.post(
+    "/enrollments/{enrollment_id}/cancel",
+    response_model=EnrollmentOut,
+    dependencies=[of_enrollment("the enrolled agent")],
+)
 async def cancel(
     enrollment_id: UUID, ctx: CommandDep, store: StoreDep, pool: PoolDep, rosters: RostersDep
 ) -> Response:
@@ -65,7 +85,11 @@ async def cancel(
         )
 
 
-@router.post("/enrollments/{enrollment_id}/complete", response_model=EnrollmentOut)
+@router.post(
+    "/enrollments/{enrollment_id}/complete",
+    response_model=EnrollmentOut,
+    dependencies=[of_enrollment("a registered trainer of the enrolment's session")],
+)
 async def complete(
     enrollment_id: UUID, ctx: CommandDep, store: StoreDep, pool: PoolDep, rosters: RostersDep
 ) -> Response:
@@ -88,6 +112,7 @@ async def complete(
 @router.post(
     "/enrollments/{enrollment_id}/rating",
     response_model=EnrollmentOut,
+    dependencies=[of_enrollment("the enrolled agent, once the course is completed", exempt=())],
     openapi_extra={
         "requestBody": {
             "content": {"application/json": {"schema": RatingIn.model_json_schema()}},
@@ -114,7 +139,11 @@ async def rate(
         )
 
 
-@router.get("/me/enrollments", response_model=Page[EnrollmentOut])
+@router.get(
+    "/me/enrollments",
+    response_model=Page[EnrollmentOut],
+    dependencies=[authorize(scope=Scope("self", "the caller's own enrolments", decided="handler"))],
+)
 async def my_enrollments(
     caller: CallerDep, pool: PoolDep, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> Page[EnrollmentOut]:
@@ -133,6 +162,10 @@ async def visible(pool: PoolDep, principal: Principal, enrollment_id: UUID, *, m
     return row
 
 
-@router.get("/enrollments/{enrollment_id}", response_model=EnrollmentOut)
+@router.get(
+    "/enrollments/{enrollment_id}",
+    response_model=EnrollmentOut,
+    dependencies=[of_enrollment("the enrolled agent, or a manager of the enrolment's ministry")],
+)
 async def get_enrollment(enrollment_id: UUID, caller: CallerDep, pool: PoolDep) -> EnrollmentOut:
     return queries.to_out(await visible(pool, caller, enrollment_id))

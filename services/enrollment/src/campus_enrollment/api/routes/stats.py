@@ -7,16 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from campus_events.envelope import MINISTRY_CODE
-from campus_service import ForbiddenError, require_roles
+from campus_service import ForbiddenError
+from campus_service.auth import Scope, authorize
 from campus_service.deps import PoolDep, PrincipalDep
 
 from ... import queries
 from ..schemas import StatsOut
 
 router = APIRouter(prefix="/v1", tags=["stats"])
+OWN_MINISTRY = Scope(
+    "token-ministry",
+    "a manager sees their token's ministry (`ministry=` another → 403)",
+    exempt=("campus_staff",),
+    decided="handler",
+)
 
 
-@router.get("/stats", response_model=StatsOut, dependencies=[require_roles("manager", "campus_staff")])
+@router.get(
+    "/stats", response_model=StatsOut, dependencies=[authorize("manager", "campus_staff", scope=OWN_MINISTRY)]
+)
 async def stats(
     principal: PrincipalDep,
     pool: PoolDep,

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from campus_events.contracts.vocab import ProjectStage
 from campus_service import ForbiddenError, NotFoundError, ensure_same_ministry, require_roles, run_command
+from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 
 from ... import handlers
@@ -33,12 +34,30 @@ from ..pages import Cursor, Limit, after, next_cursor
 
 router = APIRouter(prefix="/v1/funding-requests", tags=["funding requests"])
 COMMITTEE = require_roles("funding_committee")
-READERS = require_roles("manager", "funding_committee")
+FILE = authorize("manager", scope=Scope(
+    "token-ministry",
+    "filed for the ministry in the caller's token, for a project of that ministry",
+    other_ministry=403,
+    decided="handler",
+))  # fmt: skip
+LIST = authorize("manager", "funding_committee", scope=Scope(
+    "token-ministry",
+    "a manager lists their token's ministry's requests only (the others are filtered out)",
+    exempt=("funding_committee",),
+    decided="handler",
+))  # fmt: skip
+READ = authorize("manager", "funding_committee", scope=Scope(
+    "resource-ministry",
+    "the request belongs to the caller's ministry",
+    exempt=("funding_committee",),
+    other_ministry=403,
+    decided="handler",
+))  # fmt: skip
 # Money moves on a shared envelope: many tries per request rather than a 409 for a mere race.
 MONEY_RETRIES = 20
 
 
-@router.post("", status_code=201, response_model=RequestOut, dependencies=[require_roles("manager")])
+@router.post("", status_code=201, response_model=RequestOut, dependencies=[FILE])
 async def request_funding(
     body: FundingRequestIn, ctx: CommandDep, store: StoreDep, pool: PoolDep
 ) -> Response:
@@ -63,7 +82,7 @@ async def request_funding(
     )
 
 
-@router.get("", response_model=RequestListOut, dependencies=[READERS])
+@router.get("", response_model=RequestListOut, dependencies=[LIST])
 async def list_requests(
     principal: PrincipalDep,
     pool: PoolDep,
@@ -90,7 +109,7 @@ async def list_requests(
     )
 
 
-@router.get("/{request_id}", response_model=RequestOut, dependencies=[READERS])
+@router.get("/{request_id}", response_model=RequestOut, dependencies=[READ])
 async def get_request(request_id: UUID, principal: PrincipalDep, pool: PoolDep) -> RequestOut:
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM funding_requests WHERE request_id = $1", request_id)

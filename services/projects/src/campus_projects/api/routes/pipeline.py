@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+from fastapi import APIRouter, Query
+
 from campus_events.contracts.vocab import ProjectStage
 from campus_service import require_roles
 from campus_service.deps import PoolDep
-from fastapi import APIRouter, Query
 
 from ... import queries
 from ..schemas import FundingOut, PipelineItemOut, PipelineOut, StageCountOut

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from campus_events.contracts.vocab import ProjectStage
-from campus_service import ForbiddenError, NotFoundError, ensure_same_ministry, require_roles, run_command
-from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 from fastapi import APIRouter, Depends, Query, Response
+
+from campus_events.contracts.vocab import ProjectStage
+from campus_service import ForbiddenError, NotFoundError, ensure_same_ministry, run_command
+from campus_service.auth import Scope, authorize
+from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
+from campus_service.roles import STAFF_ROLES
 
 from ... import handlers, queries
 from ..deps import ManagerWithMinistry, project_access
@@ -25,7 +28,11 @@ from ..schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["projects"])
-STAFF_OR_OWNER = project_access("campus_staff", "manager")  # the decider then checks ownership
+STAFF_OR_OWNER = project_access(
+    "campus_staff",
+    "manager",
+    rule="the project belongs to the caller's ministry, then (decider) the caller opened it",
+)
 STAFF = project_access("campus_staff")
 Cursor = Annotated[UUID | None, Query(description="The last id of the previous page.")]
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -38,7 +45,26 @@ async def open_project(body: ProjectIn, ctx: CommandDep, store: StoreDep) -> Res
     return await run_command(ctx, store, lambda: handlers.open_project(store, ctx, body))
 
 
-@router.get("/projects", response_model=ProjectPage, dependencies=[require_roles("manager", "campus_staff")])
+OWN_MINISTRY = Scope(
+    "token-ministry",
+    "a manager lists their token's ministry (`ministry=` another → 403)",
+    exempt=STAFF_ROLES,
+    decided="handler",
+)
+READ_PROJECT = Scope(
+    "resource-ministry",
+    "the project belongs to the caller's ministry",
+    exempt=STAFF_ROLES,
+    other_ministry=403,
+    decided="handler",
+)
+
+
+@router.get(
+    "/projects",
+    response_model=ProjectPage,
+    dependencies=[authorize("manager", "campus_staff", scope=OWN_MINISTRY)],
+)
 async def list_projects(
     principal: PrincipalDep,
     pool: PoolDep,
@@ -63,7 +89,7 @@ async def list_projects(
 @router.get(
     "/projects/{project_id}",
     response_model=ProjectOut,
-    dependencies=[require_roles("manager", "campus_staff")],
+    dependencies=[authorize("manager", "campus_staff", scope=READ_PROJECT)],
 )
 async def get_project(project_id: UUID, principal: PrincipalDep, pool: PoolDep) -> ProjectOut:
     async with pool.acquire() as conn:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
+from fastapi import APIRouter, Query, Response
+
 from campus_service import UnprocessableError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
 from campus_service.roles import CAMPUS_STAFF
-from fastapi import APIRouter, Query, Response
 
 from ... import handlers, queries
 from ..gates import trainer_or_staff

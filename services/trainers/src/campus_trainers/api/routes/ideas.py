@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
+from fastapi import APIRouter, Response
+
 from campus_events.contracts.vocab import Theme
 from campus_service import NotFoundError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
 from campus_service.roles import AGENT, CAMPUS_STAFF, MANAGER
-from fastapi import APIRouter, Response
 
 from ... import handlers, queries
 from ...domain.state import IdeaState

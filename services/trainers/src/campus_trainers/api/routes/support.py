@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
+from fastapi import APIRouter, Response
+
 from campus_service import ForbiddenError, NotFoundError, require_roles, run_command
+from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 from campus_service.roles import CAMPUS_STAFF
-from fastapi import APIRouter, Response
 
 from ... import handlers, queries
 from ...domain.state import SupportState
@@ -30,7 +32,12 @@ async def request_support(body: SupportRequestIn, ctx: CommandDep, store: StoreD
     return await run_command(ctx, store, lambda: handlers.request_support(store, ctx, body))
 
 
-@router.get("/support-requests")
+@router.get(
+    "/support-requests",
+    dependencies=[authorize(scope=Scope(
+        "self", "a trainer lists their own requests", exempt=(CAMPUS_STAFF,), decided="handler"
+    ))],
+)  # fmt: skip
 async def list_support_requests(
     principal: PrincipalDep,
     pool: PoolDep,
@@ -60,7 +67,13 @@ async def list_support_requests(
     return {"items": items, "next_cursor": next_cursor(offset, limit, len(rows))}
 
 
-@router.get("/support-requests/{request_id}", response_model=SupportRequestOut)
+@router.get(
+    "/support-requests/{request_id}",
+    response_model=SupportRequestOut,
+    dependencies=[authorize(scope=Scope(
+        "relation", "the trainer who asked", exempt=(CAMPUS_STAFF,), other_ministry=403, decided="handler"
+    ))],
+)  # fmt: skip
 async def get_support_request(
     request_id: UUID, principal: PrincipalDep, store: StoreDep
 ) -> SupportRequestOut:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
+from fastapi import APIRouter, Query, Response
+
 from campus_events.contracts.vocab import Theme
-from campus_service import NotFoundError, require_roles, run_command
+from campus_service import NotFoundError, run_command
+from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 from campus_service.roles import AGENT
-from fastapi import APIRouter, Query, Response
 
 from ... import handlers, queries
 from ...domain.state import TrainerState
@@ -20,7 +22,10 @@ from ..pagination import Cursor, Limit, decode_cursor, next_cursor
 router = APIRouter(prefix="/v1", tags=["trainers"])
 
 
-@router.post("/trainers", status_code=201, response_model=TrainerOut, dependencies=[require_roles(AGENT)])
+REGISTER = authorize(AGENT, scope=Scope("self", "registers the caller: the trainer id is the token's `sub`"))
+
+
+@router.post("/trainers", status_code=201, response_model=TrainerOut, dependencies=[REGISTER])
 async def register_trainer(body: TrainerIn, ctx: CommandDep, store: StoreDep, pool: PoolDep) -> Response:
     """Register oneself as an occasional trainer: the trainer id is one's agent id."""
     return await run_command(ctx, store, lambda: handlers.register_trainer(store, pool, ctx, body))
