@@ -4,3 +4,4 @@ CREATE DATABASE campus_enrollment;
 CREATE DATABASE campus_projects;
 CREATE DATABASE campus_funding;
 CREATE DATABASE campus_trainers;
+CREATE DATABASE campus_webhooks;

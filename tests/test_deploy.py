@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("catalog", "enrollment", "projects", "funding", "trainers")
+SERVICES = ("catalog", "enrollment", "projects", "funding", "trainers", "webhooks")
 
 
 def render(overlay: str) -> list[dict]:
@@ -43,7 +43,7 @@ def test_manifests_render_and_validate_against_the_kubernetes_schemas(overlay):
 def test_production_deployments_have_probes_resources_replicas_and_no_root():
     docs = render("production")
     deployments = [d for d in docs if d["kind"] == "Deployment"]
-    assert len(deployments) == 5
+    assert len(deployments) == len(SERVICES)
     for d in deployments:
         spec = d["spec"]["template"]["spec"]
         container = spec["containers"][0]
@@ -78,3 +78,57 @@ def test_compose_file_runs_every_service_with_its_database():
         assert (ROOT / "deploy" / "k8s").exists()
     init = (ROOT / "deploy/postgres-init.sql").read_text()
     assert all(f"campus_{n}" in init for n in SERVICES)
+
+
+def test_nats_accounts_for_deployments_are_generated_and_accepted_by_nats_server(tmp_path):
+    from campus_devstack.natsconf import (
+        DEFAULT_MINISTRIES,
+        all_users,
+        deploy_accounts,
+        password_variable,
+    )
+    from campus_devstack.natsconf import (
+        SERVICES as NATS_USERS,
+    )
+    from campus_devstack.servers import nats_server_binary
+
+    accounts = (ROOT / "deploy/nats/accounts.conf").read_text()
+    assert accounts == deploy_accounts(DEFAULT_MINISTRIES), (
+        "regenerate: python -m campus_devstack.natsconf deploy deploy/nats"
+    )
+    template = (ROOT / "deploy/nats/passwords.conf.template").read_text()
+    users = all_users(sorted(DEFAULT_MINISTRIES))
+    assert {*SERVICES, "webhooks"} <= set(NATS_USERS)
+    for user in users:
+        assert f"${password_variable(user)}" in accounts and f"{password_variable(user)}:" in template
+    assert 'password: "' not in accounts, "no password in the non-secret part"
+    for code in DEFAULT_MINISTRIES:
+        assert (
+            f'"$JS.API.CONSUMER.CREATE.*.*.campus.*.{code}.>", accounts: ["MINISTRY_{code.upper()}"]'
+            in accounts
+        )
+
+    # The StatefulSet's config, with the Secret's two files, is a valid nats-server configuration.
+    nats = next(
+        d for d in render("production") if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "campus-nats"
+    )
+    assert "include ./auth/accounts.conf" in nats["data"]["nats.conf"]
+    (tmp_path / "auth").mkdir()
+    (tmp_path / "auth/accounts.conf").write_text(accounts)
+    bcrypt = "$2a$11$abcdefghijklmnopqrstuuJ3zJ6ipF3u4oqDbq5WbIr8gSe2/8G7e"
+    (tmp_path / "auth/passwords.conf").write_text(
+        "".join(f'{password_variable(u)}: "{bcrypt}"\n' for u in users)
+    )
+    conf = nats["data"]["nats.conf"].replace("/data/jetstream", str(tmp_path / "js"))
+    (tmp_path / "nats.conf").write_text(conf)
+    checked = subprocess.run(
+        [nats_server_binary(), "-t", "-c", str(tmp_path / "nats.conf")],
+        capture_output=True,
+        text=True,
+        env={"POD_NAME": "campus-nats-0", "PATH": "/usr/bin:/bin"},
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    (tmp_path / "auth/passwords.conf").write_text("")  # a password missing: refused
+    assert subprocess.run(
+        [nats_server_binary(), "-t", "-c", str(tmp_path / "nats.conf")], capture_output=True
+    ).returncode

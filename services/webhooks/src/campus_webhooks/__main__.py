@@ -1,0 +1,3 @@
+from campus_webhooks.main import main
+
+main()
