@@ -7,6 +7,8 @@ and processes each event once (it remembers the ids it handled: JetStream delive
     python examples/ministry_consumer.py --url nats://HOST:4222 --user ministry-mefsin \\
         --password SECRET --ministry mefsin --stream CAMPUS_CATALOG --name mefsin-hr-sync
 
+Your credentials live in your ministry's own NATS account, whose streams (same names as the
+Campus's) hold only the public events and yours: name consumers as you like, nobody else sees them.
 Needs only ``nats-py`` (``pip install nats-py``). Messages are CloudEvents 1.0 JSON; their JSON
 Schemas are published at ``/schemas/<Type>.v<N>.json`` (see docs/ministries.md).
 """

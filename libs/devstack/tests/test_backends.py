@@ -11,7 +11,10 @@ import asyncpg
 
 from campus_devstack import containers, servers
 
-USED_BY_FIXTURES = {"ContainerPostgres": {"start", "stop", "kill", "url"}, "ContainerNats": {"start", "stop", "kill", "url"}}
+USED_BY_FIXTURES = {
+    "ContainerPostgres": {"start", "stop", "kill", "url"},
+    "ContainerNats": {"start", "stop", "kill", "url"},
+}
 
 
 def test_container_backends_offer_what_the_fixtures_call():

@@ -16,11 +16,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
-from .natsconf import OPERATOR, credentials_url, password_for, write_server_config
+from .natsconf import (
+    OPERATOR,
+    credentials_url,
+    password_for,
+    provision_ministries,
+    provisioned,
+    write_server_config,
+)
 from .servers import EmbeddedNats, EmbeddedPostgres, free_port, wait_port_free
 
 SERVICES: dict[str, int] = {
@@ -29,6 +37,7 @@ SERVICES: dict[str, int] = {
     "projects": 8103,
     "funding": 8104,
     "trainers": 8105,
+    "webhooks": 8106,  # signed webhooks for ministries without a NATS client (docs/webhooks.md)
 }
 NATS_PORT = 4222
 STATE_FILE = "stack.json"
@@ -65,6 +74,35 @@ class Stack:
     nats: EmbeddedNats | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     nats_url: str = ""
+    replicas: dict[str, list[ServiceProcess]] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(
+        cls,
+        root: Path,
+        services: Iterable[str] = SERVICES,
+        *,
+        durable: bool = False,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A stack beside any other (tests, benchmarks): free ports, none of the caller's CAMPUS_*."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
+        return cls(
+            root=root,
+            ports={name: free_port() for name in services},
+            nats_port=free_port(),
+            env={**env, **(extra_env or {})},
+            durable=durable,
+        )
+
+    @contextlib.contextmanager
+    def running(self, ready_timeout: float = 180.0) -> Iterator[Self]:
+        """``start()`` … ``stop()``, whatever happens in between."""
+        self.start(ready_timeout=ready_timeout)
+        try:
+            yield self
+        finally:
+            self.stop()
 
     @property
     def keys_dir(self) -> Path:
@@ -101,6 +139,10 @@ class Stack:
             self.nats = EmbeddedNats(self.root / "nats", self.nats_port, config=config)
             self.nats.start()
             self.nats_url = self.nats.url
+            if provisioned(self.root):  # ministries onboarded by `campus nats-user`: their sourced streams
+                provision_ministries(
+                    self.nats_url, self.root, provisioned(self.root), server_pid=self.nats.process.pid
+                )
         missing = [n for n in self.ports if not self.env.get(f"CAMPUS_{n.upper()}_DATABASE_URL")]
         if missing:
             port_file = self.root / "pg.port"
@@ -142,11 +184,14 @@ class Stack:
         )
         return env
 
-    def _start_service(self, name: str, port: int) -> ServiceProcess:
+    def service_command(self, name: str) -> list[str]:
+        return [sys.executable, "-m", f"campus_{name}"]
+
+    def _start_service(self, name: str, port: int, log_name: str | None = None) -> ServiceProcess:
         service = ServiceProcess(name, port, self.database_url(name))
-        log = open(self.logs_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child writes to it
+        log = open(self.logs_dir / f"{log_name or name}.log", "ab")  # noqa: SIM115 - the child writes to it
         service.process = subprocess.Popen(
-            [sys.executable, "-m", f"campus_{name}"],
+            self.service_command(name),
             env=self.service_env(name, port),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -167,6 +212,14 @@ class Stack:
         self.services[name] = self._start_service(name, service.port)
         self._write_state()
 
+    def start_replica(self, name: str, port: int | None = None) -> ServiceProcess:
+        """One more process of service ``name`` on the same database and NATS (as a Kubernetes
+        Deployment with two replicas runs it), on ``port`` or a free one; stopped by ``stop()``."""
+        port = port or free_port()
+        replica = self._start_service(name, port, log_name=f"{name}-{port}")
+        self.replicas.setdefault(name, []).append(replica)
+        return replica
+
     def wait_ready(self, timeout: float = 90.0, names: list[str] | None = None) -> None:
         deadline = time.monotonic() + timeout
         pending = set(names or self.services)
@@ -184,6 +237,10 @@ class Stack:
                 time.sleep(0.2)
 
     def stop(self) -> None:
+        for replica in [r for group in self.replicas.values() for r in group]:
+            if replica.process is not None and replica.process.poll() is None:
+                replica.process.kill()
+                replica.process.wait(15)
         for service in self.services.values():
             if service.process is not None and service.process.poll() is None:
                 service.process.terminate()
