@@ -96,6 +96,13 @@ def nats_user(ministry: Annotated[str, typer.Option(help="ministry code")]) -> N
     if not code.replace("-", "").isalnum():
         typer.echo(f"not a ministry code: {ministry!r}", err=True)
         raise typer.Exit(2)
+    from campus_devstack.natsconf import check_code, provision_ministries
+
+    try:
+        check_code(code)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     if add_ministry(root, code):
         write_server_config(root / "nats.conf", root)
         state = read_state(root) or {}
@@ -104,6 +111,10 @@ def nats_user(ministry: Annotated[str, typer.Option(help="ministry code")]) -> N
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGHUP)  # nats-server reloads its configuration
                 time.sleep(0.3)
+    running = read_state(root) or {}
+    if isinstance(running.get("nats_pid"), int) and running.get("nats_url"):
+        # Its account is in the (reloaded) config: create its streams, sourced from the Campus streams.
+        provision_ministries(str(running["nats_url"]), root, [code], server_pid=running["nats_pid"])
     user = f"ministry-{code}"
     typer.echo(f"{user}:{password_for(root, user)}")
 
@@ -212,4 +223,36 @@ def erase_agent_command(agent_id: str) -> None:
     for service, outcome in results.items():
         typer.echo(f"{service}: {outcome['status']}")
     if any(o["status"] >= 300 for o in results.values()):
+        raise typer.Exit(1)
+
+
+@app.command("replay")
+def replay_command(
+    service: str,
+    projection: str,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON summary, no progress bar")] = False,
+    keep_previous: Annotated[
+        bool, typer.Option(help="keep the replaced tables in schema replay_<projection>_previous, compared")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=5000)] = 500,
+) -> None:
+    """Rebuild one projection from its JetStream stream while the service keeps answering."""
+    import asyncio
+
+    from .replay import UsageError, find_projection, render, run_replay
+
+    try:
+        chosen = find_projection(service, projection)
+    except UsageError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    root = campus_home()
+    out = asyncio.run(
+        run_replay(root, service, chosen, keep_previous=keep_previous, batch_size=batch_size, bar=not as_json)
+    )
+    if as_json:
+        typer.echo(json.dumps(out, indent=2, default=str))
+    else:
+        render(out)
+    if out["dead_lettered"] or any((out.get("differences") or {}).values()):
         raise typer.Exit(1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,10 @@ from rich.table import Table
 
 from campus_devstack.stack import read_state
 from campus_events import bus
-from campus_events.consumer import Projection, decode
+from campus_events.consumer import decode
 from campus_events.store.postgres import connect
+
+from .replay import projections_of
 
 console = Console(highlight=False)
 
@@ -95,14 +96,9 @@ async def dead_letters(root: Path, service: str) -> list[dict[str, Any]]:
         await conn.close()
 
 
-def service_projections(service: str) -> dict[str, Projection]:
-    module = importlib.import_module(f"campus_{service}.projections")
-    return {p.name: p for p in getattr(module, "PROJECTIONS", [])}
-
-
 async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) -> tuple[int, list[str]]:
     """Apply dead letters again through their projection (after a fix); a success removes the row."""
-    projections = service_projections(service)
+    projections = projections_of(service)
     conn = await connect(database_url(root, service))
     retried, failures = 0, []
     try:
