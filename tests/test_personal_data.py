@@ -4,8 +4,12 @@ removes them from every table of every service."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -19,6 +23,7 @@ pytestmark = pytest.mark.e2e
 
 GIVEN, USUAL = "Zéphyrine", "Quintavalle"
 EMAIL = "zephyrine.quintavalle@exemple.gouv.fr"
+OTHER = ("Anatole", "Vercingétorix", "anatole.vercingetorix@exemple.gouv.fr")  # given, usual, e-mail
 STREAMS = ("CAMPUS_CATALOG", "CAMPUS_ENROLLMENT", "CAMPUS_PROJECTS", "CAMPUS_FUNDING", "CAMPUS_TRAINERS")
 
 
@@ -37,14 +42,16 @@ def until(call, ok, within=10.0):
         time.sleep(0.1)
 
 
-def scenario(stack, agent: uuid.UUID) -> None:
+def scenario(stack, agent: uuid.UUID, person: tuple[str, str, str] = (GIVEN, USUAL, EMAIL)) -> None:
     """The agent (with a name and e-mail in the token) uses every service."""
     url = {n: s.url for n, s in stack.services.items()}
-    me = headers(stack, agent, ["agent", "manager"], email=EMAIL, given_name=GIVEN, usual_name=USUAL)
+    given, usual, email = person
+    me = headers(stack, agent, ["agent", "manager"], email=email, given_name=given, usual_name=usual)
+    again = {**me, "Idempotency-Key": f"register-{agent}"}  # the stored response must be erasable too
     staff = headers(stack, uuid.uuid4(), ["campus_staff"], ministry="dinum")
     with httpx.Client(timeout=10) as c:
         r = c.post(f"{url['trainers']}/v1/trainers", json={"kind": "internal", "expertise": ["data"],
-                   "bio": f"{GIVEN} {USUAL}, {EMAIL}"}, headers=me)  # fmt: skip
+                   "bio": f"{given} {usual}, {email}"}, headers=again)  # fmt: skip
         assert r.status_code == 201, r.text
         course = {"title": "Données publiques", "kind": "formation", "summary": "Ouvrir et réutiliser les données.",
                   "modality": "online", "themes": ["data"]}  # fmt: skip
@@ -77,47 +84,93 @@ async def all_payloads(stack) -> list[bytes]:
         await nc.close()
 
 
-async def tables_mentioning(stack, needles: list[str]) -> list[str]:
-    """Every (service, table) whose rows contain one of ``needles`` anywhere, as text."""
+TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY", "USER-DEFINED")
+
+
+async def columns_mentioning(stack, needles: list[str]) -> list[str]:
+    """Every ``service:schema.table.column`` of a text, JSON or array column that holds one of
+    ``needles`` (case-insensitive), in every table of every schema of every service's database."""
     found = []
     for name, service in stack.services.items():
         conn = await asyncpg.connect(service.database_url)
         try:
-            tables = await conn.fetch(
-                "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS t FROM information_schema.tables"
-                " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            columns = await conn.fetch(
+                "SELECT quote_ident(c.table_schema) || '.' || quote_ident(c.table_name) AS t,"
+                " quote_ident(c.column_name) AS c FROM information_schema.columns c"
+                " JOIN information_schema.tables t USING (table_schema, table_name)"
+                " WHERE t.table_type = 'BASE TABLE' AND c.data_type = ANY($1::text[])"
+                " AND c.table_schema NOT IN ('pg_catalog', 'information_schema')",
+                list(TEXT_TYPES),
             )
-            for row in tables:
-                for needle in needles:
-                    hit = await conn.fetchval(
-                        f"SELECT count(*) FROM {row['t']} x WHERE position(lower($1) in lower(x::text)) > 0",
-                        needle,
-                    )
-                    if hit:
-                        found.append(f"{name}:{row['t']}")
+            assert columns, f"{name}: no text column found: the scan would prove nothing"
+            for row in columns:
+                hit = await conn.fetchval(
+                    f"SELECT count(*) FROM {row['t']} WHERE"
+                    f" EXISTS (SELECT 1 FROM unnest($1::text[]) n WHERE position(lower(n) in lower({row['c']}::text)) > 0)",
+                    needles,
+                )
+                if hit:
+                    found.append(f"{name}:{row['t']}.{row['c']}")
         finally:
             await conn.close()
     return found
 
 
+def erase_with_the_cli(stack, agent: uuid.UUID) -> subprocess.CompletedProcess[str]:
+    campus = Path(sys.executable).parent / "campus"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")} | {
+        "CAMPUS_HOME": str(stack.root)
+    }
+    return subprocess.run([str(campus), "erase-agent", str(agent)], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+
+
 async def test_no_event_carries_a_name_or_an_email_and_erasure_leaves_none(stack):
-    agent = uuid.uuid4()
-    await asyncio.to_thread(scenario, stack, agent)
+    by_api, by_cli = uuid.uuid4(), uuid.uuid4()
+    await asyncio.to_thread(scenario, stack, by_api)
+    await asyncio.to_thread(scenario, stack, by_cli, OTHER)
     await asyncio.sleep(1.5)  # let the relays publish and the projections catch up
 
     payloads = await all_payloads(stack)
     assert payloads, "the scenario published nothing"
-    for needle in (EMAIL, GIVEN, USUAL):
+    for needle in (EMAIL, GIVEN, USUAL, *OTHER):
         leaking = [p[:200] for p in payloads if needle.encode() in p or needle.encode("unicode_escape") in p]
         assert not leaking, f"{needle!r} found in an event: {leaking[:1]}"
-    assert any(str(agent).encode() in p for p in payloads), "the agent's pseudonymous id should be there"
+    assert any(str(by_api).encode() in p for p in payloads), "the agent's pseudonymous id should be there"
 
-    assert await tables_mentioning(stack, [EMAIL]), (
-        "the erasable tables should hold the e-mail before erasure"
-    )
+    before = await columns_mentioning(stack, [EMAIL, OTHER[2]])
+    assert any(c.startswith("enrollment:") for c in before) and any(
+        c.startswith("trainers:") for c in before
+    ), f"the erasable tables should hold the e-mails before erasure: {before}"
     admin = headers(stack, uuid.uuid4(), ["admin"], ministry="dinum")
     async with httpx.AsyncClient(timeout=10) as c:
         for service in ("enrollment", "trainers"):
-            r = await c.post(f"{stack.services[service].url}/v1/agents/{agent}/erase", headers=admin)
+            r = await c.post(f"{stack.services[service].url}/v1/agents/{by_api}/erase", headers=admin)
             assert r.status_code in (200, 204), (service, r.status_code, r.text)
-    assert await tables_mentioning(stack, [EMAIL, GIVEN, USUAL]) == []
+    assert await columns_mentioning(stack, [EMAIL, GIVEN, USUAL]) == []
+    assert await columns_mentioning(stack, list(OTHER)), "the other agent is not erased yet"
+
+    done = await asyncio.to_thread(erase_with_the_cli, stack, by_cli)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "enrollment: 200" in done.stdout and "trainers: 200" in done.stdout, done.stdout
+    assert await columns_mentioning(stack, [EMAIL, GIVEN, USUAL, *OTHER]) == []
+
+    await asyncio.to_thread(still_answers_with_the_id, stack, by_api)
+
+
+def still_answers_with_the_id(stack, agent: uuid.UUID) -> None:
+    """After erasure the projections and the audit trail work on with the pseudonymous id."""
+    url = {n: s.url for n, s in stack.services.items()}
+    me = headers(stack, agent, ["agent", "manager"])
+    staff = headers(stack, uuid.uuid4(), ["campus_staff"], ministry="dinum")
+    with httpx.Client(timeout=10) as c:
+        r = c.get(f"{url['trainers']}/v1/trainers/{agent}", headers=staff)
+        assert r.status_code == 200 and r.json()["id"] == str(agent), r.text
+        r = c.get(f"{url['enrollment']}/v1/me/enrollments", headers=me)
+        assert r.status_code == 200 and [e["agent_id"] for e in r.json()["items"]] == [str(agent)], r.text
+        r = c.get(f"{url['projects']}/v1/projects?limit=500", headers=me)
+        assert r.status_code == 200 and len(r.json()["items"]) >= 1, r.text
+        for service in ("trainers", "catalog", "enrollment", "projects"):
+            r = c.get(f"{url[service]}/v1/audit", params={"actor": str(agent)}, headers=staff)
+            assert r.status_code == 200 and r.json()["items"], (service, r.text)
+            assert {i["actor_id"] for i in r.json()["items"]} == {str(agent)}
