@@ -1,4 +1,4 @@
-"""Stopping tasks that swallow or ignore their cancellation."""
+"""Stopping tasks that swallow or ignore their cancellation; telling a stalled fetch from an empty one."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 
 import pytest
+from nats.errors import TimeoutError as NatsTimeoutError
 
 from campus_events.aio import stop_tasks, within
+from campus_events.consumer import Projection, ProjectionConsumer, StalledFetchError
 
 
 async def swallows_first_cancel(stopped: list[str]) -> None:
@@ -65,3 +67,41 @@ async def test_within_propagates_the_callers_cancellation():
     done, _ = await asyncio.wait({outer}, timeout=1)
     released.set()
     assert outer in done and outer.cancelled()
+
+
+class FakeSubscription:
+    """What ``ProjectionConsumer._fetch`` calls: ``fetch`` ends the way it is told to."""
+
+    def __init__(self, ends) -> None:
+        self.ends = ends
+
+    async def fetch(self, batch: int, timeout: float):
+        return await self.ends()
+
+
+class FakeNats:
+    def jetstream(self):
+        return None
+
+
+def consumer(stall_timeout: float) -> ProjectionConsumer:
+    projection = Projection("fake", "CAMPUS_CATALOG", ("campus.catalog.>",), lambda conn, env: None)
+    return ProjectionConsumer("postgresql://unused", FakeNats(), projection, fetch_timeout=0.05,
+                              stall_timeout=stall_timeout)  # fmt: skip
+
+
+async def test_a_fetch_that_ends_with_a_bare_timeout_is_an_empty_fetch_not_a_stall():
+    async def bare_timeout():  # nats-py, when the server's 408 comes just before its deadline
+        raise TimeoutError
+
+    with pytest.raises(NatsTimeoutError) as raised:
+        await consumer(stall_timeout=5)._fetch(FakeSubscription(bare_timeout))
+    assert not isinstance(raised.value, StalledFetchError)
+
+
+async def test_a_fetch_that_outlives_its_timeout_is_a_stall():
+    async def hangs():
+        await asyncio.sleep(3600)
+
+    with pytest.raises(StalledFetchError):
+        await consumer(stall_timeout=0.1)._fetch(FakeSubscription(hangs))

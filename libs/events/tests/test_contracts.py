@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 
 import campus_events.contracts  # noqa: F401  (fills the registry)
-from campus_events.contracts.enrollment import AgentEnrolled
 from campus_events.asyncapi import asyncapi_document, to_yaml
+from campus_events.contracts.enrollment import AgentEnrolled
 from campus_events.contracts.samples import Sample, sample_envelope, samples
 from campus_events.envelope import Actor, Envelope, envelope_for
 from campus_events.registry import CONTEXTS, PUBLIC, CampusEvent, Registry, registry

@@ -20,8 +20,12 @@ log = structlog.get_logger("campus.aio")
 T = TypeVar("T")
 
 
+class NotDoneError(TimeoutError):
+    """``within``'s own timeout: told apart from a ``TimeoutError`` the awaitable itself raised."""
+
+
 async def within(awaitable: Awaitable[T], seconds: float) -> T:
-    """``awaitable``'s result, or ``TimeoutError`` after ``seconds``.
+    """``awaitable``'s result, or ``NotDoneError`` (a ``TimeoutError``) after ``seconds``.
 
     On timeout or cancellation the inner task is cancelled and left behind, never awaited.
     """
@@ -33,7 +37,7 @@ async def within(awaitable: Awaitable[T], seconds: float) -> T:
         raise
     if not done:
         inner.cancel()
-        raise TimeoutError(f"not done within {seconds}s")
+        raise NotDoneError(f"not done within {seconds}s")
     return inner.result()
 
 

@@ -30,7 +30,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from .aio import within
+from .aio import NotDoneError, within
 from .envelope import Envelope
 from .registry import Registry, UnknownEventError, registry
 from .store.postgres import connect
@@ -213,10 +213,14 @@ class ProjectionConsumer:
                 sub.fetch(self.batch_size, timeout=self.fetch_timeout),
                 self.fetch_timeout + self.stall_timeout,
             )
+        except NotDoneError as exc:
+            raise StalledFetchError(f"fetch stalled for {self.fetch_timeout + self.stall_timeout}s") from exc
         except NatsTimeoutError:
             raise
-        except TimeoutError as exc:
-            raise StalledFetchError(f"fetch stalled for {self.fetch_timeout + self.stall_timeout}s") from exc
+        except TimeoutError:
+            # nats-py's fetch also ends an idle wait with a bare asyncio.TimeoutError (when the
+            # server's 408 for its first probe comes just before its own deadline): nothing came.
+            raise NatsTimeoutError from None
 
     async def _recreate_consumer(self, conn: asyncpg.Connection) -> None:
         """Start the JetStream consumer afresh just after our checkpoint.
