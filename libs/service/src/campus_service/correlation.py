@@ -57,7 +57,7 @@ def parse_traceparent(value: str | None) -> str | None:
     return value if TRACEPARENT.match(value) else None
 
 
-def request_context(request: Request) -> RequestContext:
+def context_of(request: Request) -> RequestContext:
     """The request's context (set by the middleware; made up here if the middleware is absent)."""
     context = request.scope.get(CONTEXT_SCOPE_KEY)
     if context is None:
@@ -67,6 +67,11 @@ def request_context(request: Request) -> RequestContext:
         )
         request.scope[CONTEXT_SCOPE_KEY] = context
     return context
+
+
+async def request_context(request: Request) -> RequestContext:
+    """Dependency (``RequestContextDep``): ``context_of`` the request, without a thread hop."""
+    return context_of(request)
 
 
 class RequestContextMiddleware:

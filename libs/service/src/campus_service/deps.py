@@ -1,4 +1,8 @@
-"""``Annotated`` dependency aliases for routes: ``async def route(store: StoreDep, ctx: CommandDep)``."""
+"""``Annotated`` dependency aliases for routes: ``async def route(store: StoreDep, ctx: CommandDep)``.
+
+Every dependency is ``async def``, even when it awaits nothing: FastAPI runs a plain ``def``
+dependency in a worker thread, a hop per request per dependency (bench/e2e.py profile).
+"""
 
 from __future__ import annotations
 
@@ -16,30 +20,30 @@ from .runtime import MeteredEventStore, Runtime
 from .settings import ServiceSettings
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> ServiceSettings:
+async def get_settings(runtime: RuntimeDep) -> ServiceSettings:
     return runtime.settings
 
 
-def get_pool(runtime: RuntimeDep) -> asyncpg.Pool:
+async def get_pool(runtime: RuntimeDep) -> asyncpg.Pool:
     if runtime.pool is None:
         raise ServiceUnavailableError("the database is not connected yet")
     return runtime.pool
 
 
-def get_store(runtime: RuntimeDep) -> MeteredEventStore:
+async def get_store(runtime: RuntimeDep) -> MeteredEventStore:
     if runtime.store is None:
         raise ServiceUnavailableError("the event store is not ready yet")
     return runtime.store
 
 
-def get_nats(runtime: RuntimeDep) -> NATS:
+async def get_nats(runtime: RuntimeDep) -> NATS:
     if runtime.nc is None or not runtime.nc.is_connected:
         raise ServiceUnavailableError("NATS is not connected")
     return runtime.nc

@@ -32,7 +32,7 @@ from campus_events.registry import CampusEvent
 from campus_events.store.base import ConcurrencyError, EventStore, Expected
 
 from .auth import Principal, current_principal
-from .correlation import request_context
+from .correlation import context_of
 from .errors import DomainError, UnprocessableError
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -83,7 +83,7 @@ async def command_context(
     request: Request, principal: Annotated[Principal, Depends(current_principal)]
 ) -> CommandContext:
     """Dependency (``CommandDep``): authenticates, then reads the ``Idempotency-Key`` of a POST."""
-    context = request_context(request)
+    context = context_of(request)
     key = request.headers.get(IDEMPOTENCY_HEADER)
     scoped = fingerprint = None
     if key is not None and request.method == "POST":

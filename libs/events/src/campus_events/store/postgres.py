@@ -48,8 +48,18 @@ async def connect(dsn: str) -> asyncpg.Connection:
     return conn
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """A pooled connection's reset on release: nothing beyond asyncpg's own (an open transaction
+    is rolled back). The default ``Connection.reset`` sends ``pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`` on every release, a round trip per pool use (bench/e2e.py profile).
+    Pooled connections carry no session state: no session ``SET`` (``set_config(…, true)`` is
+    transaction-local), no ``LISTEN`` and no session advisory lock outlive a call; the relay and
+    the consumers, which hold locks and listen, have connections of their own (``connect``)."""
+
+
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
     """An asyncpg pool with the Campus codecs."""
+    kwargs.setdefault("reset", keep_session)
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs
     )

@@ -13,7 +13,7 @@ from .. import catalog
 from ..rosters import Rosters
 
 
-def get_rosters(request: Request) -> Rosters:
+async def get_rosters(request: Request) -> Rosters:
     return request.app.state.rosters  # type: ignore[no-any-return]
 
 
