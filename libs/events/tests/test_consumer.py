@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 
@@ -179,6 +180,42 @@ async def test_poison_messages_are_dead_lettered_and_the_rest_applied(
     assert letters[2]["attempts"] == 3 and "n=-1" in letters[2]["error"]
     assert "v9" in letters[3]["error"]
     assert "exceeds" in letters[4]["error"]
+
+
+async def apply_counted_batch(conn, envelopes) -> None:
+    """``apply_counted`` for many envelopes in one executemany (it fails on n < 0 as apply does)."""
+    events = [envelope.event(reg) for envelope in envelopes]
+    if any(event.n < 0 for event in events):
+        raise RuntimeError("projection cannot apply a negative n")
+    await conn.executemany(
+        "INSERT INTO counted (event_id, n) VALUES ($1, $2)",
+        [(envelope.id, event.n) for envelope, event in zip(envelopes, events, strict=True)],
+    )
+    BATCH_CALLS.append(len(envelopes))
+
+
+BATCH_CALLS: list[int] = []
+
+
+async def test_a_batch_apply_applies_each_event_once_and_a_failing_batch_falls_back_to_one_by_one(
+    database_url, projection_db, nc, running
+):
+    BATCH_CALLS.clear()
+    batched = dataclasses.replace(projection(), apply_batch=apply_counted_batch)
+    consumer = ProjectionConsumer(database_url, nc, batched, reg=reg, batch_size=100, max_deliver=2)
+    await publish(nc, [counted(i) for i in range(1, 251)])
+    running.append(asyncio.create_task(consumer.run()))
+    await wait_for_rows(projection_db, 250)
+    assert BATCH_CALLS and sum(BATCH_CALLS) == 250 and max(BATCH_CALLS) > 1  # by batches, not one by one
+
+    await publish(nc, [counted(251), counted(-1), counted(252)])  # the batch fails: one by one then
+    await wait_for_rows(projection_db, 252)
+    rows = await projection_db.fetchrow("SELECT count(*) AS n, count(DISTINCT event_id) AS d FROM counted")
+    assert rows["n"] == rows["d"] == 252
+    assert await projection_db.fetchval("SELECT max(n) FROM counted") == 252
+    letters = await projection_db.fetch("SELECT stream_seq, attempts FROM dead_letters")
+    assert [(r["stream_seq"], r["attempts"]) for r in letters] == [(252, 2)]
+    assert consumer.stats.applied == 252 and consumer.stats.dead_lettered == 1
 
 
 async def test_one_active_consumer_per_projection(database_url, projection_db, nc, running):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .ids import uuid7
@@ -98,7 +99,8 @@ class Envelope(BaseModel):
         return ce
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_cloudevent(), separators=(",", ":"), default=str).encode()
+        """Compact UTF-8 JSON (pydantic-core's serializer: the relay's, ``outbox.cloudevent_of``)."""
+        return pydantic_core.to_json(self.to_cloudevent(), fallback=str)
 
     @classmethod
     def from_cloudevent(cls, ce: dict[str, Any]) -> Envelope:

@@ -31,7 +31,6 @@ import asyncpg
 import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -250,7 +249,7 @@ class _Replay:
         while True:
             try:
                 msgs = await self.sub.fetch(self.batch_size, timeout=self.fetch_timeout)
-            except NatsTimeoutError:
+            except TimeoutError:  # nats-py's, or a bare asyncio one from an idle fetch: nothing came
                 info = await self.js.consumer_info(self.projection.stream, self.consumer_name)
                 self.pending = info.num_pending or 0
                 if self.pending == 0 and not info.num_ack_pending:
@@ -267,8 +266,12 @@ class _Replay:
         try:
             async with self.conn.transaction():
                 await self._shadow_path()
-                for msg in msgs:
-                    await self.projection.apply(self.conn, decode(msg, self.registry))
+                if self.projection.apply_batch is not None:
+                    envelopes = [decode(msg, self.registry) for msg in msgs]
+                    await self.projection.apply_batch(self.conn, envelopes)
+                else:
+                    for msg in msgs:
+                        await self.projection.apply(self.conn, decode(msg, self.registry))
         except (asyncpg.InterfaceError, ConnectionError, OSError):
             raise
         except Exception:  # noqa: BLE001 - one bad message: redo the batch one message at a time

@@ -25,6 +25,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import DEFAULT_OFF, Sampler, SamplingResult
 from opentelemetry.sdk.trace.sampling import _get_from_env_or_default as sampler_from_env
 
+from campus_events.tracing import record_spans
+
 log = structlog.get_logger("campus.tracing")
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 EXPORTERS = {
@@ -61,10 +63,12 @@ def export_to(processor: SpanProcessor) -> Callable[[], None]:
     provider.add_span_processor(processor)
     if isinstance(sampler, WhenExporting):
         sampler.exporting = True
+    was_recording = record_spans(True)  # consumers open a span per message
 
     def undo() -> None:
         if isinstance(sampler, WhenExporting):
             sampler.exporting = was_exporting
+        record_spans(was_recording)
         processor.shutdown()
 
     return undo
