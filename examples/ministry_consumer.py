@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -63,7 +62,7 @@ async def consume(
             for sub in subs:
                 try:
                     msgs = await sub.fetch(100, timeout=0.5)
-                except NatsTimeoutError:
+                except TimeoutError:  # nothing new (nats-py raises its own or asyncio's: catch both)
                     continue
                 await _handle_batch(msgs, handle, seen)
     finally:

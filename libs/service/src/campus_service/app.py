@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
@@ -21,6 +23,16 @@ from .metrics import ServiceMetrics
 from .openapi import install_openapi
 from .runtime import Runtime
 from .settings import ServiceSettings
+
+# Recent FastAPI versions trace every request, dependency and endpoint themselves, and keep their
+# own metrics, once opentelemetry-api is installed. The kit opens the request's server span
+# (RequestContextMiddleware) and keeps the Prometheus metrics: FastAPI's are switched off, a span
+# per dependency being most of their cost (bench/e2e.py profile).
+NO_FASTAPI_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_app(
@@ -61,7 +73,9 @@ def create_app(
         finally:
             await runtime.stop()  # also after a failed start: close what was opened
 
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version=version, description=description, lifespan=lifespan, **NO_FASTAPI_TELEMETRY
+    )
     app.state.runtime = runtime
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

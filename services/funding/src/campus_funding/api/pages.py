@@ -16,7 +16,7 @@ def after(cursor: str | None) -> int:
     """The ``seq`` a page starts after."""
     if cursor is None:
         return 0
-    if not cursor.isdigit() or len(cursor) > 18:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:  # "³".isdigit() is True
         raise UnprocessableError(
             "cursor is not one this service gave",
             errors=[{"field": "cursor", "reason": "unknown cursor", "in": "query"}],
