@@ -29,7 +29,7 @@ from .natsconf import (
     provisioned,
     write_server_config,
 )
-from .servers import EmbeddedNats, EmbeddedPostgres, free_port, wait_port_free
+from .servers import EmbeddedNats, EmbeddedPostgres, free_port, free_ports, wait_port_free
 
 SERVICES: dict[str, int] = {
     "catalog": 8101,
@@ -87,10 +87,12 @@ class Stack:
     ) -> Self:
         """A stack beside any other (tests, benchmarks): free ports, none of the caller's CAMPUS_*."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
+        names = list(services)
+        *ports, nats_port = free_ports(len(names) + 1)
         return cls(
             root=root,
-            ports={name: free_port() for name in services},
-            nats_port=free_port(),
+            ports=dict(zip(names, ports, strict=True)),
+            nats_port=nats_port,
             env={**env, **(extra_env or {})},
             durable=durable,
         )
