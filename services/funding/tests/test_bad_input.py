@@ -159,4 +159,6 @@ async def test_envelope_rules_are_validated(client, committee):
 @pytest.mark.parametrize("cursor", ["³", "٣", "-1", "12a", "9" * 19])
 async def test_a_cursor_not_given_by_the_service_is_a_422_on_the_cursor(client, committee, cursor):
     # "³" and "٣" are digits to str.isdigit() and not to int(): found by the fuzzing scenario (a 500).
-    await refused(await client.get("/v1/envelopes", params={"cursor": cursor}, headers=committee), 422, "cursor")
+    await refused(
+        await client.get("/v1/envelopes", params={"cursor": cursor}, headers=committee), 422, "cursor"
+    )
