@@ -51,6 +51,7 @@ async def test_commands_are_accepted_while_nats_is_away_and_nothing_is_lost(stac
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 async def test_broker_outage_soak(stack):
     figures = await outage_under_load(stack, outage=30)
     report("broker outage (soak)", figures)

@@ -60,6 +60,7 @@ async def test_kill_each_service_under_load(stack):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 async def test_kill_each_service_under_load_soak(stack):
     figures = await crash_under_load(stack, rounds=4, load_seconds_per_kill=10)
     report("crash (soak)", figures)

@@ -85,6 +85,7 @@ async def test_the_service_recovers_from_a_database_restart_without_losing_comma
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 async def test_database_restart_soak(stack, own_postgres):
     figures = await restarts_under_load(stack, own_postgres, down=15, restarts=3)
     report("database restart (soak)", figures)

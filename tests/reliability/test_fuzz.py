@@ -91,6 +91,7 @@ def test_fuzzing_finds_no_server_error_and_no_schema_violation(stack, service):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 @pytest.mark.parametrize("service", CONTEXTS)
 def test_fuzzing_soak(stack, service):
     fuzz_service(stack, service, valid=120, invalid=80)

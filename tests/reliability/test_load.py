@@ -141,6 +141,7 @@ async def test_200_clients_on_enrollment_and_catalog(stack):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 async def test_200_clients_soak(stack):
     figures = await clients_for(stack, 60)
     report("load (soak)", figures)

@@ -168,6 +168,7 @@ async def test_hostile_messages_are_dead_lettered_and_consumers_keep_going(stack
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 async def test_poison_soak(stack):
     figures = await poison_then_load(stack, copies=50, load_seconds=30)
     report("poison (soak)", figures)

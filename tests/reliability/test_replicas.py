@@ -140,6 +140,7 @@ async def test_the_standby_takes_over_when_the_active_instance_is_killed(stack):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1200)  # the full forms last minutes: not the suite's 300 s per test
 async def test_takeovers_soak(stack):
     figures = await takeovers_under_load(stack, rounds=4, load_seconds=10)
     report("replicas (soak)", figures)
