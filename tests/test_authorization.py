@@ -330,8 +330,8 @@ def test_lists_leave_out_another_ministrys_data(stack, world):
         other = c.get(f"{url['projects']}/v1/projects?limit=500", headers=tokens.auth("manager", ministry=B))
         assert project_id in {i["id"] for i in own.json()["items"]}
         assert other.status_code == 200 and project_id not in {i["id"] for i in other.json()["items"]}
-        # A manager enrols only agents of their own ministry: another's does not exist for them.
+        # A manager enrols only agents of their own ministry (issue #7: 403 for another's).
         course_id = world.resources[("catalog", "course_id")]
         r = c.post(f"{url['enrollment']}/v1/enrollments", headers=tokens.auth("manager", ministry=B),
                    json={"course_id": course_id, "agent_id": str(world.agent)})  # fmt: skip
-        assert r.status_code == 404, r.text
+        assert r.status_code == 403, r.text

@@ -32,7 +32,7 @@ async def test_who_may_enrol_whom(client, catalog, tokens):
     manager = tokens.auth(roles=["manager"], ministry="dinum")
     assert (
         await client.post("/v1/enrollments", json={**body, "agent_id": str(someone)}, headers=manager)
-    ).status_code == 404, "another ministry's agent does not exist for this manager"
+    ).status_code == 403  # issue #7: a manager cannot enrol an agent of another ministry
     unknown = await client.post(
         "/v1/enrollments", json={**body, "agent_id": str(uuid.uuid4())}, headers=manager
     )

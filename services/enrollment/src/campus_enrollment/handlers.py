@@ -49,9 +49,10 @@ async def enrollee(pool: asyncpg.Pool, principal: Principal, agent_id: UUID | No
     if not principal.has_role("manager"):
         raise ForbiddenError("an agent can only enrol themself")
     known, ministry = await catalog.profile_ministry(pool, agent_id)
-    if not known or ministry is None or ministry != principal.ministry:
-        # CONTRACT: for a manager, another ministry's agent does not exist (404: no leak)
-        raise NotFoundError(f"no agent {agent_id} of your ministry has used the service")
+    if not known or ministry is None:
+        raise NotFoundError(f"no agent {agent_id} has used the service")
+    if ministry != principal.ministry:
+        raise ForbiddenError("a manager can only enrol agents of their own ministry")
     return Enrollee(agent_id, ministry)
 
 

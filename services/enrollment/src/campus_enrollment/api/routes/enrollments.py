@@ -29,8 +29,8 @@ def of_enrollment(rule: str, exempt: tuple[str, ...] = STAFF) -> object:
 ENROL = Scope(
     "token-ministry",
     "an agent enrols themself; a manager may enrol (`agent_id`) an agent of their token's ministry"
-    " known to the service",
-    other_ministry=404,
+    " known to the service (an unknown agent: 404)",
+    other_ministry=403,
     decided="handler",
 )
 
