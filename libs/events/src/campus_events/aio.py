@@ -11,7 +11,7 @@ its cancellation never stopped (a CI run timed out in shutdown). These helpers w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import structlog
@@ -60,3 +60,26 @@ async def stop_tasks(tasks: Iterable[asyncio.Task[Any]], grace: float = 10.0) ->
     for task in pending:
         log.error("task.did_not_stop", task=task.get_name(), grace_seconds=grace)
     return sorted(pending, key=lambda task: task.get_name())
+
+
+async def keep_running(
+    step: Callable[[], Awaitable[None]],
+    on_error: Callable[[Exception, float], None],
+    *,
+    max_backoff: float = 5.0,
+) -> None:
+    """Run ``step`` again and again until cancelled (the relay, a consumer, the webhooks
+    dispatcher): when it fails, ``on_error(exc, retry_in)`` records it, then back-off doubles from
+    0.1 s to ``max_backoff``; a step that returns resets it."""
+    backoff = 0.1
+    while True:
+        try:
+            await step()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - database or broker away, or a bug: never give up
+            on_error(exc, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)
+        else:
+            backoff = 0.1

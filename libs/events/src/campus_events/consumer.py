@@ -30,7 +30,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from .aio import NotDoneError, within
+from .aio import NotDoneError, keep_running, within
 from .envelope import Envelope
 from .registry import Registry, UnknownEventError, registry
 from .store.postgres import connect
@@ -161,20 +161,12 @@ class ProjectionConsumer:
         )
 
     async def run(self) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                await self._hold_lock_and_consume()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - database or broker away: never give up
-                self.stats.active = False
-                self.stats.last_error = repr(exc)
-                log.warning("consumer.restarting", consumer=self.name, error=repr(exc), retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            else:
-                backoff = 0.1
+        await keep_running(self._hold_lock_and_consume, self._failed)
+
+    def _failed(self, exc: Exception, retry_in: float) -> None:
+        self.stats.active = False
+        self.stats.last_error = repr(exc)
+        log.warning("consumer.restarting", consumer=self.name, error=repr(exc), retry_in=retry_in)
 
     async def _hold_lock_and_consume(self) -> None:
         conn = await connect(self.dsn)

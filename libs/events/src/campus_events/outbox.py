@@ -27,6 +27,7 @@ import pydantic_core
 import structlog
 from nats.aio.client import Client as NATS
 
+from .aio import keep_running
 from .store.postgres import EVENT_COLUMNS, connect
 
 RELAY_LOCK = 0x4F555458  # "OUTX"
@@ -121,19 +122,12 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                await self._hold_lock_and_pump()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - database away or a bug: log it, never stop relaying
-                self.stats.active = False
-                self.stats.last_error = repr(exc)
-                log.warning("outbox.relay_restarting", error=repr(exc), retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+        await keep_running(self._hold_lock_and_pump, self._failed, max_backoff=self.max_backoff)
+
+    def _failed(self, exc: Exception, retry_in: float) -> None:
+        self.stats.active = False
+        self.stats.last_error = repr(exc)
+        log.warning("outbox.relay_restarting", error=repr(exc), retry_in=retry_in)
 
     async def _hold_lock_and_pump(self) -> None:
         conn = await connect(self.dsn)

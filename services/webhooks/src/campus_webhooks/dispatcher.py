@@ -29,6 +29,7 @@ import asyncpg
 import httpx
 import structlog
 
+from campus_events.aio import keep_running
 from campus_events.store.postgres import connect
 
 from .config import Settings
@@ -105,19 +106,12 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        backoff = 0.1
-        while True:
-            try:
-                await self._hold_lock_and_dispatch()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - database away or a bug: log it, never stop delivering
-                self.stats.active = False
-                self.stats.last_error = repr(exc)
-                log.warning("webhooks.dispatcher_restarting", error=repr(exc), retry_in=backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+        await keep_running(self._hold_lock_and_dispatch, self._failed, max_backoff=MAX_BACKOFF)
+
+    def _failed(self, exc: Exception, retry_in: float) -> None:
+        self.stats.active = False
+        self.stats.last_error = repr(exc)
+        log.warning("webhooks.dispatcher_restarting", error=repr(exc), retry_in=retry_in)
 
     async def _hold_lock_and_dispatch(self) -> None:
         conn = await connect(self.dsn)
