@@ -35,6 +35,7 @@ from campus_devstack.servers import EmbeddedPostgres
 from campus_events.envelope import Actor, Envelope
 from campus_events.migrate import kernel_migrations, migrate
 from campus_events.store.postgres import PostgresEventStore, create_pool
+from campus_service.settings import ServiceSettings
 
 CAMPUS_NEW = "campus: new stream per event (expected 0)"
 CAMPUS_SEQ = "campus: own stream, expected version"
@@ -56,7 +57,9 @@ def envelope(stream: str, n: int) -> Envelope:
 
 
 async def bench_campus(url: str, args: argparse.Namespace, *, sequential: bool) -> tuple[int, float]:
-    pool = await create_pool(url, min_size=args.writers, max_size=args.writers)
+    # The store's own pool, as a service runs it (campus_service.runtime): generic plans, and a
+    # few connections, since concurrent single-event appends share a statement.
+    pool = await create_pool(url, min_size=1, max_size=ServiceSettings().store_pool_max_size, generic_plans=True)
     try:
         async with pool.acquire() as conn:
             await migrate(conn, kernel_migrations())

@@ -3,8 +3,10 @@ deduplicated by ``Nats-Msg-Id`` = event id.
 
 * It reads the ``outbox`` table (rows not yet acknowledged), never "position > last": an
   in-flight transaction may commit a lower position after a higher one became visible.
-* Per-stream order holds: two transactions never append to one stream concurrently (the
-  stream's version row is locked), and each batch is published in position order.
+* Per-stream order holds: version N + 1 of a stream is only inserted once version N is committed
+  (the store reads the version, and the unique (stream, version) index makes a concurrent writer
+  of the same version wait), so it takes a higher position; each batch is published in position
+  order.
 * While NATS is away it retries with back-off; commands keep being accepted meanwhile.
 * One active relay per database: the holder of a session advisory lock; replicas stand by.
 * Wake-ups: the event store calls ``relay.wake()`` after each append in this process; an append

@@ -67,12 +67,16 @@ def build_verifier(settings: ServiceSettings) -> TokenVerifier:
     return TokenVerifier(public_key_pem=pem, issuer=issuer, audience=audience)
 
 
-async def connect_database(settings: ServiceSettings) -> asyncpg.Pool:
-    """A pool, once PostgreSQL accepts connections (retried with back-off, never given up)."""
+async def connect_database(settings: ServiceSettings, *, for_store: bool = False) -> asyncpg.Pool:
+    """A pool, once PostgreSQL accepts connections (retried with back-off, never given up): the
+    service's, or (``for_store``) the event store's own, which plans its statements once."""
+    max_size = settings.store_pool_max_size if for_store else settings.db_pool_max_size
     backoff = 0.1
     while True:
         try:
-            return await create_pool(settings.database_url, max_size=settings.db_pool_max_size, timeout=5)
+            return await create_pool(
+                settings.database_url, max_size=max_size, generic_plans=for_store, timeout=5
+            )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("database.unreachable", error=repr(exc), retry_in=backoff)
             await asyncio.sleep(backoff)
@@ -88,6 +92,7 @@ class Runtime:
     version: str = "0"
     verifier: TokenVerifier | None = None
     pool: asyncpg.Pool | None = None
+    store_pool: asyncpg.Pool | None = None
     store: MeteredEventStore | None = None
     nc: NATS | None = None
     relay: OutboxRelay | None = None
@@ -101,7 +106,8 @@ class Runtime:
         self.pool = await connect_database(self.settings)
         async with self.pool.acquire() as conn:
             applied = await migrate(conn, self.migrations)
-        self.store = MeteredEventStore(self.pool, self.metrics)
+        self.store_pool = await connect_database(self.settings, for_store=True)
+        self.store = MeteredEventStore(self.store_pool, self.metrics)
         self.tasks["messaging"] = asyncio.create_task(self._start_messaging(), name="campus-messaging")
         log.info(
             "service.started", service=self.settings.service_name, version=self.version, migrated=applied
@@ -140,12 +146,13 @@ class Runtime:
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await within(self.nc.close(), 5)
-        if self.pool is not None:
-            try:
-                await within(self.pool.close(), 10)
-            except (TimeoutError, OSError, asyncpg.PostgresError):
-                self.pool.terminate()
-        self.pool = self.store = None
+        for pool in (self.store_pool, self.pool):
+            if pool is not None:
+                try:
+                    await within(pool.close(), 10)
+                except (TimeoutError, OSError, asyncpg.PostgresError):
+                    pool.terminate()
+        self.pool = self.store_pool = self.store = None
         log.info("service.stopped", service=self.settings.service_name)
 
 

@@ -57,6 +57,9 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("CAMPUS_DATABASE_URL"),
     )
     db_pool_max_size: int = Field(default=10, ge=1)
+    # The event store's own pool (generic plans, see campus_events.store.postgres.create_pool):
+    # concurrent single-event appends share one statement, so a few connections are plenty.
+    store_pool_max_size: int = Field(default=3, ge=1)
     nats_url: str = "nats://127.0.0.1:4222"
     jwt_public_key: str | None = None
     jwt_public_key_file: Path | None = None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -13,6 +16,7 @@ from ..envelope import Actor, Envelope
 from .base import AppendResult, ConcurrencyError, Expected, check_streams
 
 CONCURRENCY_SQLSTATE = "CA409"
+ANY_VERSION_ATTEMPTS = 20  # an append at any version retries the races it loses, up to this
 
 EVENT_COLUMNS = (
     "position, event_id, stream, version, type, schema_version, context, aggregate, ministry, occurred_at,"
@@ -57,9 +61,20 @@ async def keep_session(conn: asyncpg.Connection) -> None:
     the consumers, which hold locks and listen, have connections of their own (``connect``)."""
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
-    """An asyncpg pool with the Campus codecs."""
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, generic_plans: bool = False, **kwargs: Any
+) -> asyncpg.Pool:
+    """An asyncpg pool with the Campus codecs.
+
+    ``generic_plans``: plan each prepared statement once (``plan_cache_mode = force_generic_plan``),
+    for the event store's own pool. PostgreSQL otherwise keeps re-planning the append statements
+    at every call, since a custom plan sees the arrays' lengths and always looks cheaper; planning
+    cost more than executing (bench/store.py: one writer, +30 %). Not for query pools, where a
+    custom plan folds optional filters away.
+    """
     kwargs.setdefault("reset", keep_session)
+    if generic_plans:
+        kwargs["server_settings"] = {**kwargs.get("server_settings", {}), "plan_cache_mode": "force_generic_plan"}
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs
     )
@@ -87,34 +102,34 @@ def row_to_envelope(row: asyncpg.Record) -> Envelope:
     )
 
 
+# A stream's version is its last event's: ``max(version)`` over the unique (stream, version) index,
+# one index probe. Optimistic concurrency is that unique index: two writers that read the same
+# version both insert version + 1, and ``ON CONFLICT (stream, version) DO NOTHING`` drops the
+# second (after the first commits) instead of raising, so a lost race leaves a caller's
+# transaction usable. See docs/architecture.md, "The event store".
+_VERSION_OF = "coalesce((SELECT max(v.version) FROM events v WHERE v.stream = {}), 0)"
+
 # One statement, one round trip, one implicit transaction. $1-$3 are the streams, their expected
 # versions (NULL any, 0 new, N at N) and event counts; $4-$18 the events' columns; $19-$20 the
-# idempotency key and the result to remember. Stream version rows are bumped first; if any stream
-# is stale, campus_conflict() raises and the whole statement (all of it) rolls back. A set-based
-# statement rather than a PL/pgSQL function: measured, the function cost half the throughput.
-APPEND = """
+# idempotency key and the result to remember. If a stream is not at its expected version, or a
+# concurrent writer took one of the versions, campus_conflict() raises and the whole statement
+# (all of it) rolls back. A set-based statement rather than a PL/pgSQL function: measured, the
+# function cost half the throughput.
+APPEND = (
+    """
 WITH key AS (
     INSERT INTO idempotency_keys (key, result) SELECT $19::text, $20::jsonb WHERE $19::text IS NOT NULL
     ON CONFLICT (key) DO NOTHING RETURNING key
 ), go AS (
     SELECT $19::text IS NULL OR EXISTS (SELECT 1 FROM key) AS ok
 ), req AS (
-    SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[]) WITH ORDINALITY AS r(stream, expected, n, si)
-), at_version AS (
-    UPDATE event_streams es SET version = es.version + req.n FROM req, go
-    WHERE go.ok AND req.expected > 0 AND es.stream = req.stream AND es.version = req.expected
-    RETURNING es.stream, es.version
-), created AS (
-    INSERT INTO event_streams (stream, version) SELECT req.stream, req.n FROM req, go WHERE go.ok AND req.expected = 0
-    ON CONFLICT (stream) DO NOTHING RETURNING stream, version
-), any_version AS (
-    INSERT INTO event_streams AS es (stream, version)
-    SELECT req.stream, req.n FROM req, go WHERE go.ok AND req.expected IS NULL
-    ON CONFLICT (stream) DO UPDATE SET version = es.version + excluded.version RETURNING es.stream, es.version
+    SELECT r.*, """
+    + _VERSION_OF.format("r.stream")
+    + """ AS current
+    FROM unnest($1::text[], $2::integer[], $3::integer[]) WITH ORDINALITY AS r(stream, expected, n, si)
 ), bases AS (
-    SELECT req.si, moved.version - req.n AS base
-    FROM (SELECT * FROM at_version UNION ALL SELECT * FROM created UNION ALL SELECT * FROM any_version) moved
-    JOIN req USING (stream)
+    SELECT req.si, req.current AS base FROM req, go
+    WHERE go.ok AND (req.expected IS NULL OR req.expected = req.current)
 ), appended AS (
     INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate, ministry,
                         occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent, data)
@@ -126,45 +141,51 @@ WITH key AS (
          WITH ORDINALITY AS e(id, si, off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data, ord)
     JOIN req ON req.si = e.si JOIN bases ON bases.si = e.si
     ORDER BY e.ord
-    RETURNING position, stream, version
+    ON CONFLICT (stream, version) DO NOTHING
+    RETURNING position
 ), queued AS (
     INSERT INTO outbox (position) SELECT position FROM appended
 )
 SELECT (SELECT ok FROM go) AS fresh,
-       CASE WHEN (SELECT ok FROM go) AND (SELECT count(*) FROM bases) < (SELECT count(*) FROM req)
+       CASE WHEN (SELECT ok FROM go) AND ((SELECT count(*) FROM bases) < (SELECT count(*) FROM req)
+                                          OR (SELECT count(*) FROM appended) < cardinality($4::uuid[]))
             THEN campus_conflict($1::text[]) END AS conflict,
        (SELECT array_agg(base ORDER BY si) FROM bases) AS bases,
        (SELECT array_agg(position ORDER BY position) FROM appended) AS positions
 """
-# The common case, one stream and no idempotency key, gets a smaller statement: planning the
-# general one costs more than executing it. $1 stream, $2 event count, $3 expected version.
-_EVENTS = """
+)
+# The common case, commands of one event without an idempotency key, one row per command: each
+# row is appended or not on its own (a stale row is left out, the others go in), so the commands
+# of concurrent callers share one statement and one commit (see PostgresEventStore). A new stream
+# (expected 0) needs no version probe: version 1 exists or not. Rows of one stream at any version
+# take its next versions in turn (offset 1, 2, …); rows at an expected version have offset 1, so of
+# two rows expecting the same version the first wins. $1 the streams, $2 the expected versions,
+# $3 the offsets, $4-$16 the events' columns.
+APPEND_EACH = (
+    """
+WITH req AS (
+    SELECT r.*, CASE WHEN r.expected = 0 THEN 0 ELSE """
+    + _VERSION_OF.format("r.stream")
+    + """ END AS current
+    FROM unnest($1::text[], $2::integer[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::text[],
+                $8::text[], $9::text[], $10::timestamptz[], $11::uuid[], $12::uuid[], $13::uuid[], $14::text[],
+                $15::text[], $16::jsonb[])
+         WITH ORDINALITY AS r(stream, expected, off, id, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp,
+                              data, ord)
+), appended AS (
     INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate, ministry,
                         occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent, data)
-    SELECT e.id, $1::text, moved.version - $2::integer + e.ord, e.type, e.sv, e.ctx, e.agg, e.min, e.at, e.corr,
-           e.caus, e.aid, e.arole, e.tp, e.data
-    FROM unnest($4::uuid[], $5::text[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::timestamptz[],
-                $11::uuid[], $12::uuid[], $13::uuid[], $14::text[], $15::text[], $16::jsonb[])
-         WITH ORDINALITY AS e(id, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data, ord), moved
-    ORDER BY e.ord
-    RETURNING position
+    SELECT id, stream, current + off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data
+    FROM req WHERE expected IS NULL OR expected = current
+    ORDER BY ord
+    ON CONFLICT (stream, version) DO NOTHING
+    RETURNING position, event_id, version
+), queued AS (
+    INSERT INTO outbox (position) SELECT position FROM appended
+)
+SELECT event_id, position, version FROM appended
 """
-_TAIL = """, queued AS (INSERT INTO outbox (position) SELECT position FROM appended)
-SELECT (SELECT version FROM moved) - $2::integer AS base, $3::integer AS expected,
-       (SELECT array_agg(position ORDER BY position) FROM appended) AS positions
-"""
-APPEND_ONE = {
-    "new": "WITH moved AS (INSERT INTO event_streams (stream, version) VALUES ($1::text, $2::integer)"
-    " ON CONFLICT (stream) DO NOTHING RETURNING version), appended AS (" + _EVENTS + ")" + _TAIL,
-    "at": "WITH moved AS (UPDATE event_streams SET version = version + $2::integer"
-    " WHERE stream = $1::text AND version = $3::integer RETURNING version), appended AS ("
-    + _EVENTS
-    + ")"
-    + _TAIL,
-    "any": "WITH moved AS (INSERT INTO event_streams AS es (stream, version) VALUES ($1::text, $2::integer)"
-    " ON CONFLICT (stream) DO UPDATE SET version = es.version + excluded.version RETURNING es.version),"
-    " appended AS (" + _EVENTS + ")" + _TAIL,
-}
+)
 _DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
@@ -186,13 +207,41 @@ def _columns(events: Sequence[Envelope]) -> list[list[Any]]:
     ]
 
 
-class PostgresEventStore:
-    """Events, outbox rows and the idempotency key are written by one call of ``campus_append``."""
+@dataclass(eq=False)
+class _Single:
+    """One caller's single-event append, waiting for the statement that carries it."""
 
-    def __init__(self, pool: asyncpg.Pool, *, after_append: Callable[[], None] | None = None) -> None:
+    event: Envelope
+    expected: int | None
+    done: asyncio.Future[Envelope | None]
+
+
+class PostgresEventStore:
+    """Events, their outbox rows and the idempotency key, written by one statement per append.
+
+    Single-event appends without an idempotency key (most commands) are *combined*: while
+    ``max_flushes`` statements are in flight, the appends that arrive meanwhile wait and go
+    together in the next one (up to ``max_batch``), each accepted or refused on its own. Nothing
+    waits when the store is idle; under load, concurrent commands share a commit, and each caller
+    still returns only after the commit that holds its event.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool | None,
+        *,
+        after_append: Callable[[], None] | None = None,
+        max_flushes: int = 1,
+        max_batch: int = 256,
+    ) -> None:
         self.pool = pool
         # Wakes the outbox relay (in this process, or through NOTIFY when another replica relays).
         self.after_append = after_append
+        self.max_flushes = max_flushes
+        self.max_batch = max_batch
+        self._waiting: list[_Single] = []
+        self._flushes: set[asyncio.Task[None]] = set()
+        self.combined_statements = 0  # statements that carried single-event appends (see _flush)
 
     async def append(
         self,
@@ -204,8 +253,9 @@ class PostgresEventStore:
         connection: asyncpg.Connection | None = None,
     ) -> AppendResult:
         streams = check_streams(events, expected)
-        if len(streams) == 1 and events and idempotency_key is None:
-            return await self._append_one(streams[0], events, expected[streams[0]], connection)
+        if len(events) == 1 and len(streams) == 1 and idempotency_key is None:
+            single = await self._append_single(events[0], expected[streams[0]], connection)
+            return AppendResult(events=single.events, result=result, versions=single.versions)
         index = {stream: i for i, stream in enumerate(streams)}
         counts = [0] * len(streams)
         offsets = []
@@ -247,38 +297,94 @@ class PostgresEventStore:
     ) -> asyncpg.Record:
         if connection is not None:
             return await connection.fetchrow(query, *args)
-        async with self.pool.acquire() as conn:
+        async with self._pool().acquire() as conn:
             return await conn.fetchrow(query, *args)
 
-    async def _append_one(
-        self,
-        stream: str,
-        events: Sequence[Envelope],
-        expected: int | None,
-        connection: asyncpg.Connection | None,
+    async def _append_single(
+        self, event: Envelope, expected: int | None, connection: asyncpg.Connection | None
     ) -> AppendResult:
-        kind = "any" if expected is None else "new" if expected == 0 else "at"
-        args = (
-            stream,
-            len(events),
-            expected or 0,
-            [e.id for e in events],
-            *_columns(events),
-        )
-        outcome = await self._fetchrow(connection, APPEND_ONE[kind], args)
-        if outcome["base"] is None:
-            raise ConcurrencyError(stream, f"stream {stream} is not at version {expected}")
-        if self.after_append is not None and connection is None:
-            self.after_append()
-        base = outcome["base"]
-        recorded = tuple(
-            e.model_copy(update={"stream_version": base + i, "position": position})
-            for i, (e, position) in enumerate(zip(events, outcome["positions"], strict=True), start=1)
-        )
-        return AppendResult(events=recorded, versions={stream: base + len(events)})
+        for attempt in range(ANY_VERSION_ATTEMPTS):
+            if connection is not None:  # the caller's transaction: on its own, at once
+                (recorded,) = await self._append_each([event], [expected], connection)
+            else:
+                single = _Single(event, expected, asyncio.get_running_loop().create_future())
+                # A lost race goes first next time: newcomers must not starve it.
+                self._waiting.insert(0 if attempt else len(self._waiting), single)
+                self._flush_soon()
+                recorded = await single.done
+            if recorded is not None:
+                return AppendResult(events=(recorded,), versions={event.stream: recorded.stream_version})
+            if expected is not None:
+                raise ConcurrencyError(event.stream, f"stream {event.stream} is not at version {expected}")
+        raise ConcurrencyError(event.stream, f"stream {event.stream}: {ANY_VERSION_ATTEMPTS} lost races")
+
+    def _flush_soon(self) -> None:
+        while self._waiting and len(self._flushes) < self.max_flushes:
+            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+            task = asyncio.get_running_loop().create_task(self._flush(batch), name="event-store-append")
+            self._flushes.add(task)
+            task.add_done_callback(self._flushed)
+
+    def _flushed(self, task: asyncio.Task[None]) -> None:
+        self._flushes.discard(task)
+        if self._waiting:
+            self._flush_soon()
+
+    async def _flush(self, batch: list[_Single]) -> None:
+        """One statement for ``batch``; if it fails as a whole (a duplicate event id, say), each
+        append again on its own, so that one caller's error is not another's."""
+        try:
+            outcomes = await self._append_each([s.event for s in batch], [s.expected for s in batch])
+        except Exception as exc:  # noqa: BLE001 - handed to the callers
+            if len(batch) == 1:
+                _settle(batch[0].done, exception=exc)
+                return
+            for single in batch:
+                try:
+                    (outcome,) = await self._append_each([single.event], [single.expected])
+                except Exception as one:  # noqa: BLE001 - handed to its caller
+                    _settle(single.done, exception=one)
+                else:
+                    _settle(single.done, outcome)
+            return
+        for single, outcome in zip(batch, outcomes, strict=True):
+            _settle(single.done, outcome)
+
+    async def _append_each(
+        self,
+        events: Sequence[Envelope],
+        expected: Sequence[int | None],
+        connection: asyncpg.Connection | None = None,
+    ) -> list[Envelope | None]:
+        """Each event at its stream's next version if that stream is at its expected version: the
+        recorded event, or ``None`` where the stream was elsewhere (or a concurrent writer won)."""
+        offsets, taken = [], Counter[str]()
+        for e, version in zip(events, expected, strict=True):
+            if version is None:
+                taken[e.stream] += 1
+            offsets.append(taken[e.stream] if version is None else 1)
+        args = ([e.stream for e in events], list(expected), offsets, [e.id for e in events], *_columns(events))
+        if connection is not None:
+            rows = await connection.fetch(APPEND_EACH, *args)
+        else:
+            async with self._pool().acquire() as conn:
+                rows = await conn.fetch(APPEND_EACH, *args)
+            self.combined_statements += 1
+            if rows and self.after_append is not None:
+                self.after_append()
+        recorded = {row["event_id"]: row for row in rows}
+        out: list[Envelope | None] = []
+        for e in events:
+            row = recorded.get(e.id)
+            out.append(
+                None
+                if row is None
+                else e.model_copy(update={"stream_version": row["version"], "position": row["position"]})
+            )
+        return out
 
     async def read_stream(self, stream: str, from_version: int = 1) -> list[Envelope]:
-        async with self.pool.acquire() as conn:
+        async with self._pool().acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT {EVENT_COLUMNS} FROM events WHERE stream = $1 AND version >= $2 ORDER BY version",
                 stream,
@@ -287,20 +393,35 @@ class PostgresEventStore:
         return [row_to_envelope(r) for r in rows]
 
     async def stream_version(self, stream: str) -> int:
-        async with self.pool.acquire() as conn:
-            version = await conn.fetchval("SELECT version FROM event_streams WHERE stream = $1", stream)
-        return int(version or 0)
+        async with self._pool().acquire() as conn:
+            version = await conn.fetchval("SELECT " + _VERSION_OF.format("$1::text"), stream)
+        return int(version)
 
     async def idempotent_result(self, key: str) -> tuple[bool, Any]:
-        async with self.pool.acquire() as conn:
+        async with self._pool().acquire() as conn:
             row = await conn.fetchrow("SELECT result FROM idempotency_keys WHERE key = $1", key)
         return (False, None) if row is None else (True, row["result"])
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
-        async with self.pool.acquire() as conn:
+        async with self._pool().acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT {EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",
                 after_position,
                 limit,
             )
         return [row_to_envelope(r) for r in rows]
+
+    def _pool(self) -> asyncpg.Pool:
+        assert self.pool is not None, "a store without a pool appends on a given connection"
+        return self.pool
+
+
+def _settle(
+    done: asyncio.Future[Envelope | None], outcome: Envelope | None = None, *, exception: BaseException | None = None
+) -> None:
+    if done.done():  # the caller was cancelled: the append stands, nobody is waiting for it
+        return
+    if exception is not None:
+        done.set_exception(exception)
+    else:
+        done.set_result(outcome)

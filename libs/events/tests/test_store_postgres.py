@@ -1,0 +1,96 @@
+"""What only the PostgreSQL store does: combined single-event appends, races decided by the
+unique (stream, version) index, and a caller's transaction left usable by a lost race."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+import pytest
+
+from campus_events.store.base import ConcurrencyError
+from campus_events.store.postgres import PostgresEventStore
+
+from .conftest import make_event
+
+
+def new_stream() -> str:
+    return f"course-{uuid.uuid4()}"
+
+
+async def outbox_positions(pool: asyncpg.Pool) -> set[int]:
+    return {r["position"] for r in await pool.fetch("SELECT position FROM outbox")}
+
+
+async def test_concurrent_single_event_appends_share_statements_and_each_stands_alone(pg_pool):
+    store = PostgresEventStore(pg_pool)
+    existing = [new_stream() for _ in range(5)]
+    for stream in existing:
+        await store.append([make_event(stream, 1)], {stream: 0})
+    before = store.combined_statements
+
+    fresh = [make_event(new_stream(), i) for i in range(25)]
+    stale = [make_event(stream, 2) for stream in existing[:3]]  # expect a new stream: they exist
+    ahead = make_event(existing[3], 2)  # expects version 4 of a stream at 1: no gap may appear
+    right = make_event(existing[4], 2)
+    calls = [store.append([e], {e.stream: 0}) for e in fresh + stale]
+    calls += [store.append([ahead], {ahead.stream: 4}), store.append([right], {right.stream: 1})]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+
+    recorded = outcomes[:25] + outcomes[-1:]
+    refused = outcomes[25:28] + outcomes[-2:-1]
+    assert all(isinstance(o, ConcurrencyError) for o in refused), refused
+    assert not any(isinstance(o, BaseException) for o in recorded), recorded
+    assert [o.events[0].stream_version for o in recorded] == [1] * 25 + [2]
+    positions = [o.events[0].position for o in recorded]
+    assert len(set(positions)) == 26
+    assert store.combined_statements - before < len(calls)  # some appends shared a statement
+    assert set(positions) <= await outbox_positions(pg_pool)
+    for stream, version in zip(existing, [1, 1, 1, 1, 2], strict=True):
+        assert await store.stream_version(stream) == version
+    assert [e.stream_version for e in await store.read_stream(existing[3])] == [1]
+
+
+async def test_a_duplicate_event_in_a_batch_fails_alone(pg_pool):
+    store = PostgresEventStore(pg_pool)
+    twin = make_event(new_stream())
+    other = twin.model_copy(update={"stream": new_stream()})  # the same event id on another stream
+    bystanders = [make_event(new_stream(), i) for i in range(10)]
+    calls = [store.append([e], {e.stream: 0}) for e in [twin, *bystanders, other]]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(errors) == 1 and isinstance(errors[0], asyncpg.UniqueViolationError), outcomes
+    assert sum(1 for o in outcomes if not isinstance(o, BaseException)) == 11
+    assert len(await store.read_stream(twin.stream)) + len(await store.read_stream(other.stream)) == 1
+
+
+async def test_a_multi_event_append_that_loses_a_race_writes_nothing(pg_pool):
+    store = PostgresEventStore(pg_pool)
+    stream = new_stream()
+    await store.append([make_event(stream, 1)], {stream: 0})
+    async with pg_pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await store.append([make_event(stream, 2)], {stream: 1}, connection=conn)  # not committed yet
+        # This append reads version 1 too, then waits on the uncommitted version 2.
+        loser = asyncio.create_task(store.append([make_event(stream, 20), make_event(stream, 30)], {stream: 1}))
+        await asyncio.sleep(0.3)
+        assert not loser.done()
+        await tx.commit()
+    with pytest.raises(ConcurrencyError):
+        await loser
+    assert [e.data["n"] for e in await store.read_stream(stream)] == [1, 2]
+
+
+async def test_a_lost_race_leaves_the_callers_transaction_usable(pg_pool):
+    store = PostgresEventStore(pg_pool)
+    stream = new_stream()
+    await store.append([make_event(stream, 1)], {stream: 0})
+    async with pg_pool.acquire() as conn, conn.transaction():
+        with pytest.raises(ConcurrencyError):
+            await store.append([make_event(stream, 2)], {stream: 0}, connection=conn)
+        result = await store.append([make_event(stream, 2)], {stream: 1}, connection=conn)
+        assert result.versions == {stream: 2}
+    assert [e.stream_version for e in await store.read_stream(stream)] == [1, 2]
