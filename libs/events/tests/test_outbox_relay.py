@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from campus_devstack.jetstream import stream_envelopes
+from campus_devstack.jetstream import stream_envelopes, stream_messages
 from campus_events import bus
+from campus_events.envelope import Envelope
 from campus_events.outbox import OutboxRelay, outbox_backlog
 from campus_events.store.base import ConcurrencyError
 from campus_events.store.postgres import PostgresEventStore
@@ -173,3 +174,35 @@ async def test_the_relay_payload_is_the_envelope_cloudevent(pg_pool):
     envelope = row_to_envelope(row)
     assert subject == envelope.subject
     assert json.loads(payload) == json.loads(envelope.to_json())
+
+
+async def test_the_relay_publishes_the_recorded_cloudevent_byte_for_byte(pg_pool, nc, relay):
+    """The append writes the message into the outbox row; the relay sends those bytes."""
+    store = PostgresEventStore(pg_pool)
+    stream = f"course-{uuid.uuid4()}"
+    first = await store.append([make_event(stream, 1, title="Élan")], {stream: 0})
+    more = await store.append([make_event(stream, 2), make_event(stream, 3)], {stream: 1}, idempotency_key="k")
+    recorded = [*first.events, *more.events]
+    await wait_until_drained(pg_pool)
+
+    published = {Envelope.from_json(data).id: data for _, data in await stream_messages(nc, STREAM)}
+    for event in recorded:
+        assert published[event.id] == event.to_json()
+    assert [json.loads(published[e.id])["campusversion"] for e in recorded] == [1, 2, 3]
+
+
+async def test_a_row_queued_before_the_payload_column_is_still_published(pg_pool, nc, relay):
+    store = PostgresEventStore(pg_pool)
+    async with pg_pool.acquire() as conn, conn.transaction():
+        event = make_event()
+        recorded = (await store.append([event], {event.stream: 0}, connection=conn)).events[0]
+        # As an outbox row written by a store before migration 004: the position only.
+        await conn.execute(
+            "UPDATE outbox SET subject = NULL, payload = NULL, event_id = NULL, correlation_id = NULL,"
+            " traceparent = NULL, occurred_at = NULL WHERE position = $1",
+            recorded.position,
+        )
+    await wait_until_drained(pg_pool)
+    published = [Envelope.from_json(data) for _, data in await stream_messages(nc, STREAM)]
+    assert [e.id for e in published] == [event.id]
+    assert published[0].stream_version == 1 and published[0].data == recorded.data

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +34,14 @@ from .aio import keep_running
 from .store.postgres import EVENT_COLUMNS, connect
 
 RELAY_LOCK = 0x4F555458  # "OUTX"
+SCANS_BETWEEN_DRAINS = 8
+# Rows not yet acknowledged, after a position (0: from the oldest), in position order: the
+# message as the append wrote it. Rows queued before migration 004 have no payload (LEGACY).
+FETCH = (
+    "SELECT position, subject, payload, event_id, correlation_id, traceparent, occurred_at FROM outbox"
+    " WHERE position > $1 ORDER BY position LIMIT $2"
+)
+LEGACY = f"SELECT {EVENT_COLUMNS} FROM events WHERE position = ANY($1::bigint[])"
 CHANNEL = "campus_outbox"
 
 log = structlog.get_logger("campus.outbox")
@@ -105,14 +114,16 @@ class OutboxRelay:
         nc: NATS,
         *,
         batch_size: int = 512,
+        batches_in_flight: int = 2,
         publish_timeout: float = 5.0,
         poll_interval: float = 0.25,
         max_backoff: float = 5.0,
     ) -> None:
         self.dsn = dsn
         self.nc = nc
-        self.js = nc.jetstream(publish_async_max_pending=batch_size * 2)
+        self.js = nc.jetstream(publish_async_max_pending=batch_size * (batches_in_flight + 1))
         self.batch_size = batch_size
+        self.batches_in_flight = batches_in_flight
         self.publish_timeout = publish_timeout
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
@@ -147,47 +158,92 @@ class OutboxRelay:
                 await asyncio.shield(conn.close(timeout=2))
 
     async def _pump(self, conn: asyncpg.Connection) -> None:
+        """Fetch, publish, settle, delete: up to ``batches_in_flight`` batches published and
+        awaiting their PubAcks at once, so that reading and deleting overlap with NATS's work.
+
+        While batches are in flight the next one is read after the last position in flight; a row
+        that committed late with a lower position is read once the pipeline has drained, which it
+        does at least every ``SCANS_BETWEEN_DRAINS`` batches."""
         backoff = 0.05
+        in_flight: deque[tuple[list[asyncpg.Record], list[asyncio.Future[Any]]]] = deque()
+        since_drain = 0
         while True:
             self._wake.clear()
-            rows = await conn.fetch(
-                f"SELECT {EVENT_COLUMNS} FROM outbox JOIN events USING (position) ORDER BY position LIMIT $1",
-                self.batch_size,
-            )
-            if not rows:
-                with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
-                    async with asyncio.timeout(self.poll_interval):
-                        await self._wake.wait()
+            rows: list[asyncpg.Record] = []
+            if len(in_flight) < self.batches_in_flight and since_drain < SCANS_BETWEEN_DRAINS:
+                after = in_flight[-1][0][-1]["position"] if in_flight else 0
+                rows = await conn.fetch(FETCH, after, self.batch_size)
+            if rows:
+                in_flight.append((rows, await self._send(conn, rows)))
+                since_drain += 1
+                if len(in_flight) < self.batches_in_flight:
+                    continue
+            if not in_flight:
+                since_drain = 0
+                if not rows:
+                    with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancel
+                        async with asyncio.timeout(self.poll_interval):
+                            await self._wake.wait()
                 continue
-            done = await self._publish(rows)
+            batch, futures = in_flight.popleft()
+            done = await self._settle(batch, futures)
             if done:
                 await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", done)
-            if len(done) < len(rows):
+            if len(done) < len(batch):
+                # Settle what else is in flight, then start again from the oldest row left.
+                while in_flight:
+                    batch, futures = in_flight.popleft()
+                    if done := await self._settle(batch, futures):
+                        await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", done)
                 self.stats.failures += 1
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
             else:
                 backoff = 0.05
+            if not in_flight:
+                since_drain = 0
 
-    async def _publish(self, rows: list[asyncpg.Record]) -> list[int]:
-        """Publish in position order with many acks in flight; the positions acknowledged."""
+    async def _send(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[asyncio.Future[Any]]:
+        """Publish in position order, without waiting for the PubAcks: their futures (fewer than
+        the rows if publishing stopped: disconnected, buffer full, closed)."""
+        legacy: dict[int, asyncpg.Record] = {}
+        if any(row["payload"] is None for row in rows):
+            positions = [row["position"] for row in rows if row["payload"] is None]
+            legacy = {event["position"]: event for event in await conn.fetch(LEGACY, positions)}
         futures: list[asyncio.Future[Any]] = []
         try:
             for row in rows:
-                subject, payload = cloudevent_of(row)
+                if row["payload"] is None:
+                    row = legacy[row["position"]]
+                    subject, payload = cloudevent_of(row)
+                else:
+                    subject, payload = row["subject"], row["payload"]
                 futures.append(await self.js.publish_async(subject, payload, headers=headers_for(row)))
-        except Exception as exc:  # noqa: BLE001 - disconnected, buffer full, closed: retry later
+        except Exception as exc:  # noqa: BLE001 - retried later
             self.stats.last_error = repr(exc)
             log.warning("outbox.publish_failed", error=repr(exc), queued=len(futures))
+        return futures
+
+    async def _settle(self, rows: list[asyncpg.Record], futures: list[asyncio.Future[Any]]) -> list[int]:
+        """Wait for the PubAcks (``publish_timeout``): the positions acknowledged."""
         if futures:
-            await asyncio.wait(futures, timeout=self.publish_timeout)
+            # PubAcks come back in publishing order: once the last is in, the others mostly are.
+            # (One asyncio.wait over the whole batch cost a fifth of the relay's time in callbacks.)
+            with contextlib.suppress(TimeoutError):  # what is not acknowledged by then is retried
+                async with asyncio.timeout(self.publish_timeout):
+                    with contextlib.suppress(Exception):  # its error is read below, with the others'
+                        await asyncio.shield(futures[-1])
+                    pending = [f for f in futures if not f.done()]
+                    if pending:
+                        await asyncio.wait(pending)
         acked: list[int] = []
         now = datetime.now(UTC)
         for row, future in zip(rows, futures, strict=False):
             if future.done() and not future.cancelled() and future.exception() is None:
                 acked.append(row["position"])
-                self.stats.last_latency_seconds = (now - row["occurred_at"]).total_seconds()
-                self.stats.observe_latency(self.stats.last_latency_seconds)
+                if row["occurred_at"] is not None:  # None: a row queued before migration 004
+                    self.stats.last_latency_seconds = (now - row["occurred_at"]).total_seconds()
+                    self.stats.observe_latency(self.stats.last_latency_seconds)
             else:
                 if not future.done():
                     future.cancel()

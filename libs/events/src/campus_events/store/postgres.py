@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import pydantic_core
 from pydantic import TypeAdapter
 
 from ..envelope import Actor, Envelope
@@ -111,7 +112,7 @@ _VERSION_OF = "coalesce((SELECT max(v.version) FROM events v WHERE v.stream = {}
 
 # One statement, one round trip, one implicit transaction. $1-$3 are the streams, their expected
 # versions (NULL any, 0 new, N at N) and event counts; $4-$18 the events' columns; $19-$20 the
-# idempotency key and the result to remember. If a stream is not at its expected version, or a
+# idempotency key and the result to remember; $21-$23 the outbox columns (see _outbox_columns). If a stream is not at its expected version, or a
 # concurrent writer took one of the versions, campus_conflict() raises and the whole statement
 # (all of it) rolls back. A set-based statement rather than a PL/pgSQL function: measured, the
 # function cost half the throughput.
@@ -130,21 +131,27 @@ WITH key AS (
 ), bases AS (
     SELECT req.si, req.current AS base FROM req, go
     WHERE go.ok AND (req.expected IS NULL OR req.expected = req.current)
+), input AS (
+    SELECT * FROM unnest($4::uuid[], $5::integer[], $6::integer[], $7::text[], $8::integer[], $9::text[],
+                         $10::text[], $11::text[], $12::timestamptz[], $13::uuid[], $14::uuid[], $15::uuid[],
+                         $16::text[], $17::text[], $18::jsonb[], $21::text[], $22::bytea[], $23::bytea[])
+         WITH ORDINALITY AS e(id, si, off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data, subj,
+                              head, tail, ord)
 ), appended AS (
     INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate, ministry,
                         occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent, data)
     SELECT e.id, req.stream, bases.base + e.off, e.type, e.sv, e.ctx, e.agg, e.min, e.at, e.corr, e.caus,
            e.aid, e.arole, e.tp, e.data
-    FROM unnest($4::uuid[], $5::integer[], $6::integer[], $7::text[], $8::integer[], $9::text[], $10::text[],
-                $11::text[], $12::timestamptz[], $13::uuid[], $14::uuid[], $15::uuid[], $16::text[], $17::text[],
-                $18::jsonb[])
-         WITH ORDINALITY AS e(id, si, off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data, ord)
-    JOIN req ON req.si = e.si JOIN bases ON bases.si = e.si
+    FROM input e JOIN req ON req.si = e.si JOIN bases ON bases.si = e.si
     ORDER BY e.ord
     ON CONFLICT (stream, version) DO NOTHING
-    RETURNING position
+    RETURNING position, event_id, version
 ), queued AS (
-    INSERT INTO outbox (position) SELECT position FROM appended
+    INSERT INTO outbox (position, subject, payload, event_id, correlation_id, traceparent, occurred_at)
+    SELECT a.position, e.subj, """
+    + "e.head || convert_to(a.version::text, 'UTF8') || e.tail"
+    + """, e.id, e.corr, e.tp, e.at
+    FROM appended a JOIN input e ON e.id = a.event_id
 )
 SELECT (SELECT ok FROM go) AS fresh,
        CASE WHEN (SELECT ok FROM go) AND ((SELECT count(*) FROM bases) < (SELECT count(*) FROM req)
@@ -160,7 +167,7 @@ SELECT (SELECT ok FROM go) AS fresh,
 # (expected 0) needs no version probe: version 1 exists or not. Rows of one stream at any version
 # take its next versions in turn (offset 1, 2, …); rows at an expected version have offset 1, so of
 # two rows expecting the same version the first wins. $1 the streams, $2 the expected versions,
-# $3 the offsets, $4-$16 the events' columns.
+# $3 the offsets, $4-$16 the events' columns, $17-$19 the outbox columns.
 APPEND_EACH = (
     """
 WITH req AS (
@@ -169,9 +176,9 @@ WITH req AS (
     + """ END AS current
     FROM unnest($1::text[], $2::integer[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::text[],
                 $8::text[], $9::text[], $10::timestamptz[], $11::uuid[], $12::uuid[], $13::uuid[], $14::text[],
-                $15::text[], $16::jsonb[])
+                $15::text[], $16::jsonb[], $17::text[], $18::bytea[], $19::bytea[])
          WITH ORDINALITY AS r(stream, expected, off, id, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp,
-                              data, ord)
+                              data, subj, head, tail, ord)
 ), appended AS (
     INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate, ministry,
                         occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent, data)
@@ -181,7 +188,11 @@ WITH req AS (
     ON CONFLICT (stream, version) DO NOTHING
     RETURNING position, event_id, version
 ), queued AS (
-    INSERT INTO outbox (position) SELECT position FROM appended
+    INSERT INTO outbox (position, subject, payload, event_id, correlation_id, traceparent, occurred_at)
+    SELECT a.position, r.subj, """
+    + "r.head || convert_to(a.version::text, 'UTF8') || r.tail"
+    + """, r.id, r.corr, r.tp, r.at
+    FROM appended a JOIN req r ON r.id = a.event_id
 )
 SELECT event_id, position, version FROM appended
 """
@@ -205,6 +216,27 @@ def _columns(events: Sequence[Envelope]) -> list[list[Any]]:
         [e.traceparent for e in events],
         [RawJSON(_DATA.dump_json(e.data).decode()) for e in events],
     ]
+
+
+_VERSION_KEY = b'"campusversion":'
+
+
+def _outbox_columns(events: Sequence[Envelope]) -> list[list[Any]]:
+    """Each event's subject and CloudEvents JSON, cut where its stream version goes: the append
+    statement joins ``head``, the version it gives the event, and ``tail`` into the outbox row's
+    payload, so that the relay publishes bytes as they are (``Envelope.to_json`` of the recorded
+    event)."""
+    subjects, heads, tails = [], [], []
+    for e in events:
+        ce = e.to_cloudevent()
+        ce["campusversion"] = 0
+        head, key, rest = pydantic_core.to_json(ce, fallback=str).partition(_VERSION_KEY)
+        if not key or rest[:1] != b"0":  # the key precedes data: no value can contain it unescaped
+            raise AssertionError(f"no campusversion in the CloudEvent of {e.id}")
+        subjects.append(e.subject)
+        heads.append(head + key)
+        tails.append(rest[1:])
+    return [subjects, heads, tails]
 
 
 @dataclass(eq=False)
@@ -272,6 +304,7 @@ class PostgresEventStore:
             *_columns(events),
             idempotency_key,
             result,
+            *_outbox_columns(events),
         )
         try:
             outcome = await self._fetchrow(connection, APPEND, args)
@@ -332,23 +365,28 @@ class PostgresEventStore:
 
     async def _flush(self, batch: list[_Single]) -> None:
         """One statement for ``batch``; if it fails as a whole (a duplicate event id, say), each
-        append again on its own, so that one caller's error is not another's."""
+        append again on its own, so that one caller's error is not another's. Cancelled (the
+        loop is closing), it cancels the callers still waiting: none waits forever."""
         try:
-            outcomes = await self._append_each([s.event for s in batch], [s.expected for s in batch])
-        except Exception as exc:  # noqa: BLE001 - handed to the callers
-            if len(batch) == 1:
-                _settle(batch[0].done, exception=exc)
+            try:
+                outcomes = await self._append_each([s.event for s in batch], [s.expected for s in batch])
+            except Exception as exc:  # noqa: BLE001 - handed to the callers
+                if len(batch) == 1:
+                    _settle(batch[0].done, exception=exc)
+                    return
+                for single in batch:
+                    try:
+                        (outcome,) = await self._append_each([single.event], [single.expected])
+                    except Exception as one:  # noqa: BLE001 - handed to its caller
+                        _settle(single.done, exception=one)
+                    else:
+                        _settle(single.done, outcome)
                 return
+            for single, outcome in zip(batch, outcomes, strict=True):
+                _settle(single.done, outcome)
+        finally:
             for single in batch:
-                try:
-                    (outcome,) = await self._append_each([single.event], [single.expected])
-                except Exception as one:  # noqa: BLE001 - handed to its caller
-                    _settle(single.done, exception=one)
-                else:
-                    _settle(single.done, outcome)
-            return
-        for single, outcome in zip(batch, outcomes, strict=True):
-            _settle(single.done, outcome)
+                single.done.cancel()  # a no-op for the settled
 
     async def _append_each(
         self,
@@ -363,7 +401,14 @@ class PostgresEventStore:
             if version is None:
                 taken[e.stream] += 1
             offsets.append(taken[e.stream] if version is None else 1)
-        args = ([e.stream for e in events], list(expected), offsets, [e.id for e in events], *_columns(events))
+        args = (
+            [e.stream for e in events],
+            list(expected),
+            offsets,
+            [e.id for e in events],
+            *_columns(events),
+            *_outbox_columns(events),
+        )
         if connection is not None:
             rows = await connection.fetch(APPEND_EACH, *args)
         else:
