@@ -155,3 +155,35 @@ async def test_roles_outside_the_route_are_refused_whatever_the_ministry(client,
     own = ministry()
     response = await client.post(route(own), json=BODY, headers=tokens.auth(roles=roles, ministry=own))
     assert response.status_code == 403
+
+
+async def test_a_verified_token_is_remembered_and_its_expiry_still_applies(monkeypatch):
+    from campus_service import auth
+    from campus_service.errors import UnauthorizedError
+
+    private, public = generate_keypair()
+    verifier = auth.TokenVerifier(issuer="campus-dev", audience="campus", public_key_pem=public, leeway=0)
+    token = mint_token(private, sub=uuid.uuid4(), roles=["agent"], ministry="mte", ttl=3600)
+    checked = []
+    real = verifier._verify
+
+    async def counting(t):
+        checked.append(t)
+        return await real(t)
+
+    monkeypatch.setattr(verifier, "_verify", counting)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first and len(checked) == 1  # the signature checked once
+
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")  # another text: checked
+    with pytest.raises(UnauthorizedError):
+        await verifier.verify(forged)
+    assert len(checked) == 2
+
+    now = auth.time.time()
+    monkeypatch.setattr(auth.time, "time", lambda: now + auth.VERIFIED_FOR + 1)  # remembered no more
+    await verifier.verify(token)
+    assert len(checked) == 3
+    monkeypatch.setattr(auth.time, "time", lambda: now + 3601)  # past its expiry: refused, remembered or not
+    with pytest.raises(UnauthorizedError, match="expired"):
+        await verifier.verify(token)

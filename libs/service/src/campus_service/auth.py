@@ -18,6 +18,7 @@ rule a handler decides on a resource it loads is declared with ``authorize(…, 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -73,8 +74,18 @@ class Principal:
         return Actor(id=self.sub, role=role or self.primary_role)
 
 
+VERIFIED_TOKENS = 4096  # tokens whose verification is remembered (see TokenVerifier.verify)
+VERIFIED_FOR = 60.0  # seconds a remembered verification stands (a rotated key takes effect by then)
+
+
 class TokenVerifier:
-    """Checks signature (RS256/ES256 only), ``exp``, ``iss`` and ``aud`` against a PEM key or a JWKS."""
+    """Checks signature (RS256/ES256 only), ``exp``, ``iss`` and ``aud`` against a PEM key or a JWKS.
+
+    A token that passed is remembered (its exact text, up to ``VERIFIED_TOKENS`` of them, for
+    ``VERIFIED_FOR`` seconds): a client sends the same token with every request, and the
+    signature check is the costliest step of a request (bench/http_routes.py). Its expiry is
+    checked again at every use.
+    """
 
     def __init__(
         self,
@@ -88,6 +99,7 @@ class TokenVerifier:
         if (public_key_pem is None) == (jwks_url is None):
             raise ValueError("give exactly one of public_key_pem and jwks_url")
         self.issuer, self.audience, self.leeway = issuer, audience, leeway
+        self._verified: dict[str, tuple[Principal, float, float]] = {}
         self._key: Any = None
         self._jwks: jwt.PyJWKClient | None = None
         if public_key_pem is not None:
@@ -98,6 +110,22 @@ class TokenVerifier:
             self._jwks = jwt.PyJWKClient(jwks_url or "", cache_keys=True, lifespan=300, timeout=5)
 
     async def verify(self, token: str) -> Principal:
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires_at, verified_at = remembered
+            if now < expires_at + self.leeway and now - verified_at < VERIFIED_FOR:
+                return principal
+            del self._verified[token]
+            if now >= expires_at + self.leeway:
+                raise UnauthorizedError("the token has expired", invalid_token=True)
+        principal, expires_at = await self._verify(token)
+        self._verified[token] = (principal, expires_at, now)
+        while len(self._verified) > VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest first (insertion order)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         key = self._key if self._jwks is None else await self._jwks_key(token)
         algorithms = ["ES256"] if isinstance(key, ec.EllipticCurvePublicKey) else ["RS256"]
         try:
@@ -120,7 +148,7 @@ class TokenVerifier:
             raise UnauthorizedError("the token's signature is invalid", invalid_token=True) from None
         except jwt.PyJWTError as exc:
             raise UnauthorizedError(f"invalid token: {exc}", invalid_token=True) from None
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
     async def _jwks_key(self, token: str) -> Any:
         assert self._jwks is not None
