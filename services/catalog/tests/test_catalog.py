@@ -87,6 +87,29 @@ async def test_search_lifecycle_and_facets(client, tokens):
     assert len(themes) == 9 and next(t for t in themes if t["slug"] == "cybersecurite")["course_count"] == 1
 
 
+async def test_search_answers_are_kept_until_the_catalogue_changes(client, app, tokens):
+    staff = tokens.auth(roles=["campus_staff"])
+    cache = app.state.search_cache
+    secnum = await publish(client, staff, SECNUM)
+    await eventually(lambda: _with_total(client, 1), within=5)
+
+    misses = cache.misses
+    first = await client.get("/v1/courses", params={"q": "securite"})
+    hits = cache.hits
+    second = await client.get("/v1/courses", params={"q": "securite"})
+    assert cache.hits == hits + 1 and cache.misses == misses + 1  # asked of PostgreSQL once
+    assert second.content == first.content and second.headers["content-type"] == "application/json"
+    assert [c["id"] for c in second.json()["items"]] == [secnum]
+    assert second.json()["items"][0]["sessions"] == []  # the response model's whole form
+
+    data = await publish(client, staff, DATA)  # the projection moves: the stored answers expire
+    await eventually(lambda: _with_total(client, 2), within=5)
+    misses = cache.misses
+    assert [c["id"] for c in (await listed(client, q="securite"))["items"]] == [secnum]
+    assert cache.misses == misses + 1
+    assert [c["id"] for c in (await listed(client, q="donnees"))["items"]] == [data]
+
+
 async def _with_total(client, total):
     page = await listed(client)
     return page if page["total"] == total else None

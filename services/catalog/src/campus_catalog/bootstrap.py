@@ -13,12 +13,13 @@ from . import __version__
 from .api import ROUTERS
 from .config import Settings
 from .projections import PROJECTIONS
+from .queries import SearchCache
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         settings or load_settings(Settings),
         title="Campus catalog",
         description="Courses, sessions, learning paths and the public catalogue with its search.",
@@ -27,3 +28,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         projections=PROJECTIONS,
         migrations_folder=MIGRATIONS,
     )
+    app.state.search_cache = SearchCache()
+    return app

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -116,6 +119,59 @@ async def search_courses(
     total = row["total"]
     next_cursor = encode_cursor(offset + limit) if offset + limit < total else None
     return {"items": items, "total": total, "facets": facets, "next_cursor": next_cursor}
+
+
+# What the catalogue's read model looks like now: the projection's checkpoint row changes with
+# every batch it applies, and when `campus replay` swaps in a rebuilt copy.
+CATALOGUE_VERSION = (
+    "SELECT stream_seq::text || '@' || updated_at::text FROM consumer_checkpoints"
+    " WHERE consumer = 'catalog-read-models'"
+)
+
+
+class SearchCache:
+    """Search answers of this process, each kept with the catalogue version it was computed at.
+
+    A search reads the version first (a primary-key lookup, at most every ``version_ttl`` seconds
+    per process) and serves the stored answer while the version is unchanged: the same question is
+    not asked of PostgreSQL again until the projection has applied something. Read before the
+    search, the version can only be older than the data the answer holds, so a stored answer is
+    never older than the version it is filed under; a search lags the projection by at most
+    ``version_ttl`` (the projection itself lags the commands: the catalogue is eventually
+    consistent either way).
+    """
+
+    def __init__(self, size: int = 256, version_ttl: float = 0.1) -> None:
+        self.size = size
+        self.version_ttl = version_ttl
+        self.entries: OrderedDict[Hashable, tuple[str | None, bytes]] = OrderedDict()
+        self.hits = self.misses = 0
+        self._version: tuple[float, str | None] = (-1.0, None)  # (read at, version)
+
+    async def version(self, pool: asyncpg.Pool) -> str | None:
+        read_at, version = self._version
+        now = time.monotonic()
+        if now - read_at >= self.version_ttl:
+            version = await pool.fetchval(CATALOGUE_VERSION)
+            self._version = (now, version)
+        return version
+
+    async def answer(
+        self, pool: asyncpg.Pool, key: Hashable, compute: Callable[[], Awaitable[bytes]]
+    ) -> bytes:
+        version = await self.version(pool)
+        stored = self.entries.get(key)
+        if stored is not None and version is not None and stored[0] == version:
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return stored[1]
+        self.misses += 1
+        body = await compute()
+        self.entries[key] = (version, body)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return body
 
 
 def _json(value: Any) -> Any:

@@ -7,7 +7,7 @@ import io
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from campus_events.contracts.vocab import CourseKind, Modality, Theme
 from campus_service import NotFoundError, UnprocessableError, require_roles, run_command
@@ -28,6 +28,7 @@ STATUSES = ("proposed", "published", "rejected", "archived")
 
 @router.get("/courses", response_model=CoursePage)
 async def list_courses(
+    request: Request,
     pool: PoolDep,
     principal: OptionalPrincipalDep,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -40,8 +41,9 @@ async def list_courses(
     status: Annotated[str | None, Query(pattern="^(proposed|published|rejected|archived)$")] = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, object]:
-    """Published courses; ``q`` is French full-text (accents, case and word endings do not matter)."""
+) -> Response:
+    """Published courses; ``q`` is French full-text (accents, case and word endings do not matter).
+    Answers are kept per catalogue version (``queries.SearchCache``)."""
     statuses: tuple[str, ...] = ("published",)
     if status is not None:
         if principal is None or not principal.has_role("campus_staff"):
@@ -58,7 +60,14 @@ async def list_courses(
         q=q, theme=theme, sub_theme=sub_theme, kind=kind, modality=modality,
         audience=audience, organizer=organizer, statuses=statuses,
     )  # fmt: skip
-    return await queries.search_courses(pool, filters, limit, offset)
+
+    async def compute() -> bytes:
+        page = await queries.search_courses(pool, filters, limit, offset)
+        return CoursePage.model_validate(page).model_dump_json().encode()
+
+    cache: queries.SearchCache = request.app.state.search_cache
+    body = await cache.answer(pool, (filters, limit, offset), compute)
+    return Response(body, media_type="application/json")
 
 
 EXPORT_COLUMNS = (
