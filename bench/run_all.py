@@ -22,8 +22,16 @@ from harness import machine_info
 
 HERE = Path(__file__).parent
 BENCHES = [  # (key, title, arguments)
-    ("store", "Event store append (8 writers, single-event commits)", ["store.py", "--seconds", "6", "--rounds", "3"]),
-    ("pipeline", "Relay and projection vs raw nats-py", ["pipeline.py", "--events", "30000", "--rounds", "3"]),
+    (
+        "store",
+        "Event store append (8 writers, single-event commits)",
+        ["store.py", "--seconds", "6", "--rounds", "3"],
+    ),
+    (
+        "pipeline",
+        "Relay and projection vs raw nats-py",
+        ["pipeline.py", "--events", "30000", "--rounds", "3"],
+    ),
     ("replay", "Projection replay: speed and memory", ["replay.py", "--events", "200000"]),
     (
         "e2e",

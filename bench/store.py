@@ -63,7 +63,9 @@ def envelope(stream: str, n: int) -> Envelope:
 async def bench_campus(url: str, args: argparse.Namespace, *, sequential: bool) -> tuple[int, float]:
     # The store's own pool, as a service runs it (campus_service.runtime): generic plans, and a
     # few connections, since concurrent single-event appends share a statement.
-    pool = await create_pool(url, min_size=1, max_size=ServiceSettings().store_pool_max_size, generic_plans=True)
+    pool = await create_pool(
+        url, min_size=1, max_size=ServiceSettings().store_pool_max_size, generic_plans=True
+    )
     try:
         async with pool.acquire() as conn:
             await migrate(conn, kernel_migrations())
@@ -135,7 +137,9 @@ async def bench_raw(url: str, args: argparse.Namespace) -> tuple[int, float]:
 def run_all(
     server: EmbeddedPostgres, args: argparse.Namespace, log: Callable[[str], None]
 ) -> list[dict[str, Any]]:
-    rounds: dict[str, list[tuple[int, float]]] = {name: [] for name in (RAW, EVENTSOURCING, CAMPUS_NEW, CAMPUS_SEQ)}
+    rounds: dict[str, list[tuple[int, float]]] = {
+        name: [] for name in (RAW, EVENTSOURCING, CAMPUS_NEW, CAMPUS_SEQ)
+    }
 
     def record(name: str, outcome: tuple[int, float]) -> None:
         events, seconds = outcome

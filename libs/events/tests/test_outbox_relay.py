@@ -181,7 +181,9 @@ async def test_the_relay_publishes_the_recorded_cloudevent_byte_for_byte(pg_pool
     store = PostgresEventStore(pg_pool)
     stream = f"course-{uuid.uuid4()}"
     first = await store.append([make_event(stream, 1, title="Élan")], {stream: 0})
-    more = await store.append([make_event(stream, 2), make_event(stream, 3)], {stream: 1}, idempotency_key="k")
+    more = await store.append(
+        [make_event(stream, 2), make_event(stream, 3)], {stream: 1}, idempotency_key="k"
+    )
     recorded = [*first.events, *more.events]
     await wait_until_drained(pg_pool)
 

@@ -75,7 +75,9 @@ async def test_a_multi_event_append_that_loses_a_race_writes_nothing(pg_pool):
         await tx.start()
         await store.append([make_event(stream, 2)], {stream: 1}, connection=conn)  # not committed yet
         # This append reads version 1 too, then waits on the uncommitted version 2.
-        loser = asyncio.create_task(store.append([make_event(stream, 20), make_event(stream, 30)], {stream: 1}))
+        loser = asyncio.create_task(
+            store.append([make_event(stream, 20), make_event(stream, 30)], {stream: 1})
+        )
         await asyncio.sleep(0.3)
         assert not loser.done()
         await tx.commit()

@@ -295,11 +295,11 @@ class Gate:
 
 class RequireRoles(Gate):
     def __init__(self, roles: Iterable[str]) -> None:
-        self.roles = tuple(roles)
+        self.roles = self.required = tuple(roles)
 
     async def check(self, request: Request, principal: Principal) -> None:
-        if not principal.has_role(*self.roles):
-            raise ForbiddenError(f"this needs one of the roles: {', '.join(self.roles)}")
+        if not principal.has_role(*self.required):
+            raise ForbiddenError(f"this needs one of the roles: {', '.join(self.required)}")
 
 
 class SameMinistryAsPath(Gate):

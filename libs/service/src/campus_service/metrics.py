@@ -166,15 +166,15 @@ class RuntimeCollector(Collector):
             labels=["consumer"],
         )
         for consumer in self.runtime.consumers:
-            stats = consumer.stats
-            applied.add_metric([consumer.name], stats.applied)
-            dead.add_metric([consumer.name], stats.dead_lettered)
-            skipped.add_metric([consumer.name], stats.skipped)
-            active.add_metric([consumer.name], int(stats.active))
+            counts = consumer.stats
+            applied.add_metric([consumer.name], counts.applied)
+            dead.add_metric([consumer.name], counts.dead_lettered)
+            skipped.add_metric([consumer.name], counts.skipped)
+            active.add_metric([consumer.name], int(counts.active))
             batch.add_metric(
                 [consumer.name],
-                cumulative(BATCH_SECONDS_BUCKETS, stats.batch_seconds),
-                stats.batch_seconds_sum,
+                cumulative(BATCH_SECONDS_BUCKETS, counts.batch_seconds),
+                counts.batch_seconds_sum,
             )
         yield from (applied, dead, skipped, active, batch)
 

@@ -75,7 +75,10 @@ async def create_pool(
     """
     kwargs.setdefault("reset", keep_session)
     if generic_plans:
-        kwargs["server_settings"] = {**kwargs.get("server_settings", {}), "plan_cache_mode": "force_generic_plan"}
+        kwargs["server_settings"] = {
+            **kwargs.get("server_settings", {}),
+            "plan_cache_mode": "force_generic_plan",
+        }
     pool = await asyncpg.create_pool(
         dsn, min_size=min_size, max_size=max_size, init=init_connection, **kwargs
     )
@@ -462,7 +465,10 @@ class PostgresEventStore:
 
 
 def _settle(
-    done: asyncio.Future[Envelope | None], outcome: Envelope | None = None, *, exception: BaseException | None = None
+    done: asyncio.Future[Envelope | None],
+    outcome: Envelope | None = None,
+    *,
+    exception: BaseException | None = None,
 ) -> None:
     if done.done():  # the caller was cancelled: the append stands, nobody is waiting for it
         return
