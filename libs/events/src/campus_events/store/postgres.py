@@ -113,6 +113,16 @@ def row_to_envelope(row: asyncpg.Record) -> Envelope:
 # transaction usable. See docs/architecture.md, "The event store".
 _VERSION_OF = "coalesce((SELECT max(v.version) FROM events v WHERE v.stream = {}), 0)"
 
+_INSERT_EVENTS = """INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate,
+                        ministry, occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent,
+                        data)"""
+# The outbox rows of the appended events (``appended``: position, event_id, version), from the
+# statement's input rows ``{rows}`` (id, subj, head, tail, corr, tp, at): the message as the relay
+# sends it, the version the statement gave the event spliced into its CloudEvents JSON.
+_QUEUE = """INSERT INTO outbox (position, subject, payload, event_id, correlation_id, traceparent, occurred_at)
+    SELECT a.position, r.subj, r.head || convert_to(a.version::text, 'UTF8') || r.tail, r.id, r.corr, r.tp, r.at
+    FROM appended a JOIN {rows} r ON r.id = a.event_id"""
+
 # One statement, one round trip, one implicit transaction. $1-$3 are the streams, their expected
 # versions (NULL any, 0 new, N at N) and event counts; $4-$18 the events' columns; $19-$20 the
 # idempotency key and the result to remember; $21-$23 the outbox columns (see _outbox_columns). If a stream is not at its expected version, or a
@@ -141,8 +151,9 @@ WITH key AS (
          WITH ORDINALITY AS e(id, si, off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data, subj,
                               head, tail, ord)
 ), appended AS (
-    INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate, ministry,
-                        occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent, data)
+    """
+    + _INSERT_EVENTS
+    + """
     SELECT e.id, req.stream, bases.base + e.off, e.type, e.sv, e.ctx, e.agg, e.min, e.at, e.corr, e.caus,
            e.aid, e.arole, e.tp, e.data
     FROM input e JOIN req ON req.si = e.si JOIN bases ON bases.si = e.si
@@ -150,11 +161,9 @@ WITH key AS (
     ON CONFLICT (stream, version) DO NOTHING
     RETURNING position, event_id, version
 ), queued AS (
-    INSERT INTO outbox (position, subject, payload, event_id, correlation_id, traceparent, occurred_at)
-    SELECT a.position, e.subj, """
-    + "e.head || convert_to(a.version::text, 'UTF8') || e.tail"
-    + """, e.id, e.corr, e.tp, e.at
-    FROM appended a JOIN input e ON e.id = a.event_id
+    """
+    + _QUEUE.format(rows="input")
+    + """
 )
 SELECT (SELECT ok FROM go) AS fresh,
        CASE WHEN (SELECT ok FROM go) AND ((SELECT count(*) FROM bases) < (SELECT count(*) FROM req)
@@ -183,19 +192,18 @@ WITH req AS (
          WITH ORDINALITY AS r(stream, expected, off, id, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp,
                               data, subj, head, tail, ord)
 ), appended AS (
-    INSERT INTO events (event_id, stream, version, type, schema_version, context, aggregate, ministry,
-                        occurred_at, correlation_id, causation_id, actor_id, actor_role, traceparent, data)
+    """
+    + _INSERT_EVENTS
+    + """
     SELECT id, stream, current + off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data
     FROM req WHERE expected IS NULL OR expected = current
     ORDER BY ord
     ON CONFLICT (stream, version) DO NOTHING
     RETURNING position, event_id, version
 ), queued AS (
-    INSERT INTO outbox (position, subject, payload, event_id, correlation_id, traceparent, occurred_at)
-    SELECT a.position, r.subj, """
-    + "r.head || convert_to(a.version::text, 'UTF8') || r.tail"
-    + """, r.id, r.corr, r.tp, r.at
-    FROM appended a JOIN req r ON r.id = a.event_id
+    """
+    + _QUEUE.format(rows="req")
+    + """
 )
 SELECT event_id, position, version FROM appended
 """
