@@ -25,4 +25,9 @@ def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> 
         log_config=None,  # keep the structlog configuration
         access_log=False,  # the kit's middleware logs each request with its correlation id
         proxy_headers=True,
+        # Longer than the idle timeout of the clients and load balancers in front (httpx 5 s, a
+        # typical load balancer 60 s): the client closes an idle connection, not the server. With
+        # uvicorn's 5 s default, a request sent on a connection the server was closing at that
+        # instant failed as a transport error (tests/reliability/test_load.py saw one).
+        timeout_keep_alive=settings.keep_alive_seconds,
     )

@@ -57,6 +57,7 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("CAMPUS_DATABASE_URL"),
     )
     db_pool_max_size: int = Field(default=10, ge=1)
+    keep_alive_seconds: int = Field(default=75, ge=1)  # idle HTTP connections (see server.py)
     # The event store's own pool (generic plans, see campus_events.store.postgres.create_pool):
     # concurrent single-event appends share one statement, so a few connections are plenty.
     store_pool_max_size: int = Field(default=3, ge=1)
