@@ -31,6 +31,7 @@ import structlog
 from nats.aio.client import Client as NATS
 
 from .aio import keep_running
+from .publish import BatchPublisher, Message, PubAcks
 from .store.postgres import EVENT_COLUMNS, connect
 
 RELAY_LOCK = 0x4F555458  # "OUTX"
@@ -121,7 +122,7 @@ class OutboxRelay:
     ) -> None:
         self.dsn = dsn
         self.nc = nc
-        self.js = nc.jetstream(publish_async_max_pending=batch_size * (batches_in_flight + 1))
+        self.publisher = BatchPublisher(nc)
         self.batch_size = batch_size
         self.batches_in_flight = batches_in_flight
         self.publish_timeout = publish_timeout
@@ -165,7 +166,7 @@ class OutboxRelay:
         that committed late with a lower position is read once the pipeline has drained, which it
         does at least every ``SCANS_BETWEEN_DRAINS`` batches."""
         backoff = 0.05
-        in_flight: deque[tuple[list[asyncpg.Record], list[asyncio.Future[Any]]]] = deque()
+        in_flight: deque[tuple[list[asyncpg.Record], PubAcks]] = deque()
         since_drain = 0
         while True:
             self._wake.clear()
@@ -185,15 +186,15 @@ class OutboxRelay:
                         async with asyncio.timeout(self.poll_interval):
                             await self._wake.wait()
                 continue
-            batch, futures = in_flight.popleft()
-            done = await self._settle(batch, futures)
+            batch, acks = in_flight.popleft()
+            done = await self._settle(batch, acks)
             if done:
                 await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", done)
             if len(done) < len(batch):
                 # Settle what else is in flight, then start again from the oldest row left.
                 while in_flight:
-                    batch, futures = in_flight.popleft()
-                    if done := await self._settle(batch, futures):
+                    batch, acks = in_flight.popleft()
+                    if done := await self._settle(batch, acks):
                         await conn.execute("DELETE FROM outbox WHERE position = ANY($1::bigint[])", done)
                 self.stats.failures += 1
                 await asyncio.sleep(backoff)
@@ -203,52 +204,40 @@ class OutboxRelay:
             if not in_flight:
                 since_drain = 0
 
-    async def _send(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[asyncio.Future[Any]]:
-        """Publish in position order, without waiting for the PubAcks: their futures (fewer than
-        the rows if publishing stopped: disconnected, buffer full, closed)."""
+    async def _send(self, conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> PubAcks:
+        """Publish in position order, without waiting for the PubAcks."""
         legacy: dict[int, asyncpg.Record] = {}
         if any(row["payload"] is None for row in rows):
             positions = [row["position"] for row in rows if row["payload"] is None]
             legacy = {event["position"]: event for event in await conn.fetch(LEGACY, positions)}
-        futures: list[asyncio.Future[Any]] = []
-        try:
-            for row in rows:
-                if row["payload"] is None:
-                    row = legacy[row["position"]]
-                    subject, payload = cloudevent_of(row)
-                else:
-                    subject, payload = row["subject"], row["payload"]
-                futures.append(await self.js.publish_async(subject, payload, headers=headers_for(row)))
-        except Exception as exc:  # noqa: BLE001 - retried later
-            self.stats.last_error = repr(exc)
-            log.warning("outbox.publish_failed", error=repr(exc), queued=len(futures))
-        return futures
+        messages: list[Message] = []
+        for row in rows:
+            if row["payload"] is None:
+                row = legacy[row["position"]]
+                subject, payload = cloudevent_of(row)
+            else:
+                subject, payload = row["subject"], row["payload"]
+            messages.append((subject, payload, headers_for(row)))
+        acks = await self.publisher.publish(messages)
+        if acks.sent < len(messages):  # retried later
+            self.stats.last_error = acks.error
+            log.warning("outbox.publish_failed", error=acks.error, queued=acks.sent)
+        return acks
 
-    async def _settle(self, rows: list[asyncpg.Record], futures: list[asyncio.Future[Any]]) -> list[int]:
-        """Wait for the PubAcks (``publish_timeout``): the positions acknowledged."""
-        if futures:
-            # PubAcks come back in publishing order: once the last is in, the others mostly are.
-            # (One asyncio.wait over the whole batch cost a fifth of the relay's time in callbacks.)
-            with contextlib.suppress(TimeoutError):  # what is not acknowledged by then is retried
-                async with asyncio.timeout(self.publish_timeout):
-                    with contextlib.suppress(Exception):  # its error is read below, with the others'
-                        await asyncio.shield(futures[-1])
-                    pending = [f for f in futures if not f.done()]
-                    if pending:
-                        await asyncio.wait(pending)
+    async def _settle(self, rows: list[asyncpg.Record], acks: PubAcks) -> list[int]:
+        """Wait for the PubAcks (``publish_timeout``): the positions acknowledged. What is not
+        acknowledged by then (refused, unanswered, never sent) is published again."""
+        stored = await acks.wait(self.publish_timeout)
         acked: list[int] = []
         now = datetime.now(UTC)
-        for row, future in zip(rows, futures, strict=False):
-            if future.done() and not future.cancelled() and future.exception() is None:
+        for row, ok in zip(rows, stored, strict=True):
+            if ok:
                 acked.append(row["position"])
                 if row["occurred_at"] is not None:  # None: a row queued before migration 004
                     self.stats.last_latency_seconds = (now - row["occurred_at"]).total_seconds()
                     self.stats.observe_latency(self.stats.last_latency_seconds)
-            else:
-                if not future.done():
-                    future.cancel()
-                elif not future.cancelled() and future.exception() is not None:
-                    self.stats.last_error = repr(future.exception())
+        if len(acked) < len(rows) and acks.error:
+            self.stats.last_error = acks.error
         self.stats.published += len(acked)
         return acked
 
