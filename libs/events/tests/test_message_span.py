@@ -8,12 +8,20 @@ import uuid
 
 import pytest
 import structlog
+from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
 from campus_events import tracing
 from campus_events.contracts.catalog import CourseArchived
 from campus_events.envelope import envelope_for
-from campus_events.tracing import current_traceparent, message_span, record_spans, sampled
+from campus_events.tracing import (
+    current_traceparent,
+    message_span,
+    parent_context,
+    producer_context,
+    record_spans,
+    sampled,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -34,7 +42,9 @@ def message(flags: str):
 
 def logged_inside(envelope) -> tuple[dict, str | None]:
     with (
-        structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
+        structlog.testing.capture_logs(
+            processors=[tracing.add_message_ids, structlog.contextvars.merge_contextvars]
+        ) as logs,
         message_span(envelope, "test-consumer"),
     ):
         structlog.get_logger().info("inside")
@@ -73,3 +83,24 @@ def test_recorded_messages_get_a_consumer_span_child_of_the_producers(recording,
     _, inner_trace, inner_span, _ = inner.split("-")
     assert inner_trace == trace_id and inner_span != parent  # a span of its own, in the same trace
     assert line["trace_id"] == trace_id and line["span_id"] == inner_span
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        "00-" + secrets.token_hex(16) + "-" + secrets.token_hex(8) + "-01",
+        "00-" + secrets.token_hex(16) + "-" + secrets.token_hex(8) + "-00",
+        "00-" + "0" * 32 + "-" + secrets.token_hex(8) + "-01",  # invalid: a zero trace id
+        "00-" + secrets.token_hex(16) + "-" + "0" * 16 + "-01",  # invalid: a zero parent id
+        "00-" + "A" * 32 + "-" + "b" * 16 + "-01",  # upper case: not W3C, the propagator decides
+        "not a traceparent",
+        None,
+    ],
+)
+def test_the_producers_context_is_the_propagators(traceparent):
+    fast, reference = producer_context(traceparent), parent_context(traceparent)
+    assert (fast is None) == (reference is None)
+    if fast is not None:
+        fast_span = trace.get_current_span(fast).get_span_context()
+        assert fast_span == trace.get_current_span(reference).get_span_context()
+        assert fast_span.is_remote and fast_span.is_valid

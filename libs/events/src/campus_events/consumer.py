@@ -19,6 +19,7 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import structlog
@@ -31,6 +32,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from .aio import NotDoneError, keep_running, within
+from .deferred import DeferredConnection
 from .envelope import Envelope
 from .registry import Registry, UnknownEventError, registry
 from .store.postgres import connect
@@ -60,6 +62,10 @@ class Projection:
     projection's tables through ``conn``, by unqualified names. Events of types it does not know
     it should ignore. ``tables``: the tables it alone writes, what ``campus replay`` rebuilds;
     empty when it cannot be rebuilt alone (it shares a table, or its apply issues commands).
+
+    ``apply`` is handed a ``DeferredConnection`` for a batch (``campus_events.deferred``): its
+    ``execute`` calls are sent together, a read sends them first; it must not use what
+    ``execute`` returns.
 
     ``apply_batch(conn, envelopes)``, optional, does what ``apply`` does for each envelope, in
     order, at once (one ``executemany`` instead of a round trip per event): the consumer uses it
@@ -183,14 +189,19 @@ class ProjectionConsumer:
             sub = await self.js.pull_subscribe_bind(durable=self.name, stream=self.projection.stream)
             self.stats.active = True
             log.info("consumer.active", consumer=self.name, stream=self.projection.stream)
+            # The next batch is fetched while this one is applied and committed (at most two
+            # batches unacknowledged; they are applied strictly one after the other).
+            upcoming = asyncio.ensure_future(self._fetch(sub))
             try:
                 while True:
                     try:
-                        msgs = await self._fetch(sub)
+                        msgs = await upcoming
                     except NatsTimeoutError:
                         self.stats.last_fetch = time.monotonic()
+                        upcoming = asyncio.ensure_future(self._fetch(sub))
                         continue
                     self.stats.last_fetch = time.monotonic()
+                    upcoming = asyncio.ensure_future(self._fetch(sub))
                     try:
                         await self._process(conn, msgs)
                     except BaseException:
@@ -198,6 +209,7 @@ class ProjectionConsumer:
                         raise
                     self.stats.observe_batch(time.monotonic() - self.stats.last_fetch)
             finally:
+                await self._abandon(upcoming)
                 with contextlib.suppress(Exception):
                     await within(sub.unsubscribe(), 2)
         finally:
@@ -270,6 +282,8 @@ class ProjectionConsumer:
                 )
                 last = checkpoint
                 batch: list[Envelope] = []
+                # Without apply_batch, apply's statements are held back and sent together.
+                deferred: Any = DeferredConnection(conn)
                 for msg in msgs:
                     seq = msg.metadata.sequence.stream
                     if seq <= last:
@@ -280,7 +294,7 @@ class ProjectionConsumer:
                         batch.append(envelope)
                     else:
                         with message_span(envelope, self.name):
-                            await self.projection.apply(conn, envelope)
+                            await self.projection.apply(deferred, envelope)
                     applied += 1
                     if envelope.correlation_id is not None:
                         correlations.add(str(envelope.correlation_id))
@@ -289,6 +303,7 @@ class ProjectionConsumer:
                     last = seq
                 if batch and self.projection.apply_batch is not None:
                     await self.projection.apply_batch(conn, batch)
+                await deferred.flush()
                 if last != checkpoint:
                     await conn.execute(
                         "UPDATE consumer_checkpoints SET stream_seq = $2, updated_at = now() WHERE consumer = $1",
@@ -369,6 +384,14 @@ class ProjectionConsumer:
         """``msgs`` is a prefix of a fetched batch, in stream order: acking the last acks all."""
         if msgs:
             await msgs[-1].ack()
+
+    async def _abandon(self, fetch: asyncio.Future[list[Msg]]) -> None:
+        """Stop a prefetch; hand back what it fetched."""
+        if not fetch.done():
+            fetch.cancel()
+            fetch.add_done_callback(lambda f: f.cancelled() or f.exception())  # nothing to report
+        elif not fetch.cancelled() and fetch.exception() is None:
+            await self._release(fetch.result())
 
     @staticmethod
     async def _release(msgs: list[Msg]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from .registry import PUBLIC, CampusEvent, Registry, UnknownEventError, registry
 
 MINISTRY_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 STREAM_ID = re.compile(r"^[a-z][a-z0-9_]*-[0-9a-f-]{36}$")
+CLOUDEVENTS_TYPE = re.compile(r"fr\.gouv\.campus\.([a-z]+)\.([A-Za-z]+)\.v(\d+)")
 
 
 class Actor(BaseModel):
@@ -107,7 +107,7 @@ class Envelope(BaseModel):
         """Parse a CloudEvents message; raises ``ValueError`` if it is not a Campus event."""
         if ce.get("specversion") != "1.0":
             raise ValueError("not a CloudEvents 1.0 message")
-        match = re.fullmatch(r"fr\.gouv\.campus\.([a-z]+)\.([A-Za-z]+)\.v(\d+)", ce.get("type", ""))
+        match = CLOUDEVENTS_TYPE.fullmatch(ce.get("type", ""))
         if not match:
             raise ValueError(f"not a Campus event type: {ce.get('type')!r}")
         context, event_type, version = match.group(1), match.group(2), int(match.group(3))
@@ -116,26 +116,30 @@ class Envelope(BaseModel):
             aggregate = registry.model(event_type, version).aggregate
         except UnknownEventError:
             aggregate = stream.split("-", 1)[0]
-        return cls(
-            id=ce["id"],
-            type=event_type,
-            schema_version=version,
-            context=context,
-            aggregate=aggregate,
-            stream=stream,
-            stream_version=ce["campusversion"],
-            occurred_at=ce["time"],
-            correlation_id=ce.get("correlationid"),
-            causation_id=ce.get("causationid"),
-            actor=Actor(id=ce.get("campusactorid"), role=ce.get("campusactorrole", "system")),
-            ministry=ce["campusministry"],
-            data=ce["data"],
-            traceparent=ce.get("traceparent"),
+        return cls.model_validate(
+            {
+                "id": ce["id"],
+                "type": event_type,
+                "schema_version": version,
+                "context": context,
+                "aggregate": aggregate,
+                "stream": stream,
+                "stream_version": ce["campusversion"],
+                "occurred_at": ce["time"],
+                "correlation_id": ce.get("correlationid"),
+                "causation_id": ce.get("causationid"),
+                "actor": {"id": ce.get("campusactorid"), "role": ce.get("campusactorrole", "system")},
+                "ministry": ce["campusministry"],
+                "data": ce["data"],
+                "traceparent": ce.get("traceparent"),
+            }
         )
 
     @classmethod
     def from_json(cls, payload: bytes) -> Envelope:
-        return cls.from_cloudevent(json.loads(payload))
+        # pydantic-core's parser: a consumer's largest cost per message after NATS's own, and
+        # about twice as fast as json.loads (it refuses NaN and Infinity, which JSON has not).
+        return cls.from_cloudevent(pydantic_core.from_json(payload))
 
 
 def subject_for(context: str, scope: str, aggregate: str, event_type: str) -> str:

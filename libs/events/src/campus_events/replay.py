@@ -36,6 +36,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from .consumer import PoisonMessageError, Projection, decode, lock_key
+from .deferred import apply_deferred
 from .registry import Registry, registry
 from .store.postgres import connect
 
@@ -269,9 +270,9 @@ class _Replay:
                 if self.projection.apply_batch is not None:
                     envelopes = [decode(msg, self.registry) for msg in msgs]
                     await self.projection.apply_batch(self.conn, envelopes)
-                else:
-                    for msg in msgs:
-                        await self.projection.apply(self.conn, decode(msg, self.registry))
+                else:  # apply's statements held back and sent together (campus_events.deferred)
+                    envelopes = [decode(msg, self.registry) for msg in msgs]
+                    await apply_deferred(self.conn, self.projection.apply, envelopes)
         except (asyncpg.InterfaceError, ConnectionError, OSError):
             raise
         except Exception:  # noqa: BLE001 - one bad message: redo the batch one message at a time

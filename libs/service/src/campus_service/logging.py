@@ -11,6 +11,8 @@ from typing import Any
 
 import structlog
 
+from campus_events.tracing import add_message_ids
+
 _configured: tuple[bool, str] | None = None
 
 
@@ -24,6 +26,7 @@ def configure_logging(*, json: bool = False, level: str = "INFO") -> None:
         return
     _configured = (json, level.upper())
     shared: list[Any] = [
+        add_message_ids,  # the ids of the message a consumer applies (before: the context's win)
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
