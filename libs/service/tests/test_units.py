@@ -169,3 +169,35 @@ def test_field_errors_are_dotted_paths():
         {"field": "limit", "reason": "too big", "in": "query"},
         {"field": "body", "reason": "invalid JSON: Expecting value", "in": "body"},
     ]
+
+
+def test_a_command_answer_is_byte_for_byte_what_jsonable_encoder_gives():
+    import datetime
+    import decimal
+
+    from fastapi.encoders import jsonable_encoder
+    from pydantic import BaseModel, Field
+
+    from campus_service.idempotency import CommandResult
+
+    class Line(BaseModel):
+        at: datetime.datetime
+        amount: decimal.Decimal
+        ratio: float
+
+    class Answer(BaseModel):
+        id: uuid.UUID
+        name: str = Field(alias="Name")
+        lines: list[Line]
+        extra: dict[str, int] | None = None
+
+    now = datetime.datetime.now(datetime.UTC)
+    model = Answer(
+        id=uuid.uuid4(), Name='é "quoted"', lines=[Line(at=now, amount=decimal.Decimal("12.50"), ratio=1e-7)]
+    )
+    for body in (model, {"items": [model], "total": 1}, None):
+        expected = json.dumps(
+            jsonable_encoder(body), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+        assert CommandResult.of(201, body).content == expected
+    assert '"Name":"é \\"quoted\\""' in CommandResult.of(201, model).content
