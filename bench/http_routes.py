@@ -9,6 +9,9 @@ every contender; ``--seconds`` measured per contender after ``--warmup``, conten
 
 * ``GET /_bench/bare`` — the anchor: what the server, the middleware and FastAPI cost;
 * ``GET /v1/courses?q=...`` — catalogue search (French full text, facets), several queries in turn;
+* ``POST /_bench/validate`` — a diagnosis, not a target: the command route's body model, gate and
+  dependencies answering the validated body, without the command (what FastAPI and the
+  validation cost of ``POST /v1/courses``);
 * ``POST /v1/courses`` — a command (a new course, as campus_staff, no Idempotency-Key): decide,
   one append (events + outbox), with the relay and the projections running behind it.
 
@@ -36,6 +39,7 @@ from campus_catalog.seed_data import COURSES
 TARGET = 0.5
 QUERIES = ["donnees", "securite", "intelligence artificielle", "cloud", "management", "numerique"]
 BARE, SEARCH, COMMAND = "GET /_bench/bare", "GET /v1/courses?q=…", "POST /v1/courses"
+VALIDATE = "POST /_bench/validate"  # the command's body, gate and dependencies, without the command
 
 
 def course_body(i: int) -> dict[str, Any]:
@@ -79,6 +83,8 @@ async def measure(
             return "GET", "/_bench/bare", None, 200
         if contender == SEARCH:
             return "GET", f"/v1/courses?q={quote(next(queries))}", None, 200
+        if contender == VALIDATE:
+            return "POST", "/_bench/validate", course_body(next(counter)), 201
         return "POST", "/v1/courses", course_body(next(counter)), 201
 
     state = {"measuring": False, "stop": False}
@@ -120,7 +126,7 @@ async def run(stack: Any, args: argparse.Namespace) -> dict[str, list[dict[str, 
     port = stack.services["catalog"].port
     staff = Tokens(stack).header("campus_staff")
     await seed(port, staff)
-    results: dict[str, list[dict[str, Any]]] = {BARE: [], SEARCH: [], COMMAND: []}
+    results: dict[str, list[dict[str, Any]]] = {BARE: [], SEARCH: [], VALIDATE: [], COMMAND: []}
     for i in range(args.runs):
         for contender in results:
             outcome = await measure(port, contender, staff, args.clients, args.warmup, args.seconds)
@@ -156,8 +162,12 @@ def render(report: dict[str, Any]) -> str:
         f"{'route':26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}{'target':>8}  verdict",
     ]
     for contender, r in report["summary"].items():
-        anchor = contender == BARE
-        verdict = "anchor" if anchor else ("PASS" if r["vs_bare"] >= TARGET else "BELOW")
+        anchor = contender in (BARE, VALIDATE)
+        verdict = (
+            ("anchor" if contender == BARE else "diagnosis")
+            if anchor
+            else ("PASS" if r["vs_bare"] >= TARGET else "BELOW")
+        )
         lines.append(
             f"{contender:26}{r['rps']:>9,.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
             f"{r['vs_bare']:>9.0%}{'' if anchor else f'{TARGET:.0%}':>8}  {verdict}"

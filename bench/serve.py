@@ -5,12 +5,14 @@ plus bench-only routes that production code does not have.
 
 * ``GET /_bench/bare`` — a bare FastAPI route in the same app (same middleware, same server): the
   anchor of bench/http_routes.py.
+* ``POST /_bench/validate`` (catalog only) — what ``POST /v1/courses`` costs before its command:
+  the same body model, gate and dependencies, answering the validated body; no decision, no
+  append (bench/http_routes.py's second anchor: FastAPI's share of a command).
 * ``GET /_bench/stats`` — how many appends the command routes made and how many of them failed
   on a stale expected version (``ConcurrencyError``: each is one retry of ``run_command``).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI must see validate_route's local types.
 import importlib
 import sys
 from typing import Any
@@ -38,10 +40,13 @@ def count_conflicts() -> None:
     idempotency.append_outcome = counted  # run_command looks the name up in its module at each call
 
 
-def instrument(app: FastAPI) -> FastAPI:
+def instrument(app: FastAPI, name: str) -> FastAPI:
     @app.get("/_bench/bare", include_in_schema=False)
     async def bare() -> dict[str, str]:
         return {"status": "ok"}
+
+    if name == "catalog":
+        validate_route(app)
 
     @app.get("/_bench/stats", include_in_schema=False)
     async def stats() -> dict[str, int]:
@@ -50,12 +55,24 @@ def instrument(app: FastAPI) -> FastAPI:
     return app
 
 
+def validate_route(app: FastAPI) -> None:
+    from fastapi import Response
+
+    from campus_catalog.api.gates import may_propose
+    from campus_catalog.api.models import CourseIn
+    from campus_service.deps import CommandDep, StoreDep
+
+    @app.post("/_bench/validate", status_code=201, include_in_schema=False, dependencies=[may_propose])
+    async def validate(body: CourseIn, ctx: CommandDep, store: StoreDep) -> Response:
+        return Response(body.model_dump_json(), status_code=201, media_type="application/json")
+
+
 def main() -> None:
     name = sys.argv[1]
     bootstrap = importlib.import_module(f"campus_{name}.bootstrap")
     config = importlib.import_module(f"campus_{name}.config")
     count_conflicts()
-    run_service(config.Settings, lambda settings: instrument(bootstrap.create_app(settings)))
+    run_service(config.Settings, lambda settings: instrument(bootstrap.create_app(settings), name))
 
 
 if __name__ == "__main__":
