@@ -201,3 +201,22 @@ def test_a_command_answer_is_byte_for_byte_what_jsonable_encoder_gives():
         )
         assert CommandResult.of(201, body).content == expected
     assert '"Name":"é \\"quoted\\""' in CommandResult.of(201, model).content
+
+
+def test_tune_gc_freezes_what_is_loaded_and_raises_the_young_threshold():
+    import gc
+
+    from campus_service.server import tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc(12_345)
+        assert gc.get_threshold() == (12_345, before[1], before[2])
+        assert gc.get_freeze_count() > 1000  # the test process's modules, at least
+        gc.unfreeze()
+        gc.set_threshold(*before)
+        tune_gc(0)  # 0: Python's own threshold stays
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

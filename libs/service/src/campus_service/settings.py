@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     # The event store's own pool (generic plans, see campus_events.store.postgres.create_pool):
     # concurrent single-event appends share one statement, so a few connections are plenty.
     store_pool_max_size: int = Field(default=3, ge=1)
+    # Python's young-generation GC threshold in a service process (0: Python's own, 700): see
+    # server.tune_gc.
+    gc_young_threshold: int = Field(default=50_000, ge=0)
     nats_url: str = "nats://127.0.0.1:4222"
     jwt_public_key: str | None = None
     jwt_public_key_file: Path | None = None
