@@ -33,6 +33,10 @@ class Spy:
         self.calls.append(("executemany", len(args)))
         return await self.conn.executemany(query, args)
 
+    async def fetchval(self, query, *args):
+        self.calls.append(("fetchval", 1))
+        return await self.conn.fetchval(query, *args)
+
     def __getattr__(self, name):
         return getattr(self.conn, name)
 
@@ -113,3 +117,12 @@ async def test_apply_deferred_gives_what_one_at_a_time_gives(conn, pg_pool):
     for item in items:
         await apply(conn, item)
     assert deferred_rows == await rows(conn) and len(deferred_rows) == 7
+
+
+async def test_a_read_after_a_failing_held_statement_fails_before_the_read_is_made(conn):
+    deferred = DeferredConnection(Spy(conn))  # type: ignore[arg-type]
+    await deferred.execute(INSERT, 1, "x")
+    await deferred.execute(INSERT, 1, "duplicate")
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await deferred.fetchval("SELECT count(*) FROM deferred_t")
+    assert deferred._conn.calls == [("executemany", 2)]  # the read was never made (nor left unawaited)

@@ -312,7 +312,8 @@ class ProjectionConsumer:
                     )
         except (asyncpg.InterfaceError, ConnectionError, OSError):
             raise  # the connection is gone: restart, don't retry on it
-        except Exception:  # noqa: BLE001 - a poison message or a failing apply: the careful path
+        except Exception as exc:  # noqa: BLE001 - a poison message or a failing apply: the careful path
+            log.info("consumer.batch_redone_one_by_one", consumer=self.name, error=repr(exc)[:500])
             return False
         self.stats.applied += applied
         self.stats.skipped += skipped

@@ -63,22 +63,14 @@ class DeferredConnection:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._conn, name)
-        if not callable(attribute):
-            return attribute
+        if not inspect.iscoroutinefunction(getattr(asyncpg.Connection, name, None)):
+            return attribute  # not a query (a pool's proxy wraps its methods: ask the class)
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            # asyncpg's coroutines (fetch, fetchval, …) do nothing until awaited: the held
-            # statements are sent when the call's coroutine runs, just before it.
-            result = attribute(*args, **kwargs)
-            if not inspect.isawaitable(result):
-                return result
-            return self._after_flush(result)
+        async def after_flush(*args: Any, **kwargs: Any) -> Any:
+            await self.flush()  # the held statements first, then the call (created only now)
+            return await attribute(*args, **kwargs)
 
-        return call
-
-    async def _after_flush(self, awaitable: Awaitable[Any]) -> Any:
-        await self.flush()
-        return await awaitable
+        return after_flush
 
 
 class _FlushingTransaction:
