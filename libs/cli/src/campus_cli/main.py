@@ -144,7 +144,7 @@ def seed() -> None:
     if not state:
         typer.echo("the stack is not running: `make run`", err=True)
         raise typer.Exit(2)
-    run_seeders(campus_home(), {n: s["url"] for n, s in dict(state["services"]).items()})  # type: ignore[index]
+    run_seeders(campus_home(), {n: s["url"] for n, s in dict(state["services"]).items()})
 
 
 @app.command()

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from campus_devstack.stack import read_state
 from campus_events import bus
-from campus_events.consumer import decode
+from campus_events.consumer import decode_payload
 from campus_events.store.postgres import connect
 
 from .replay import projections_of
@@ -28,7 +28,7 @@ def database_url(root: Path, service: str) -> str:
     if explicit:
         return explicit
     state = read_state(root) or {}
-    services: dict[str, Any] = dict(state.get("services") or {})  # type: ignore[arg-type]
+    services: dict[str, Any] = dict(state.get("services") or {})
     if service not in services:
         raise SystemExit(
             f"unknown service {service!r} or stack not running; set CAMPUS_{service.upper()}_DATABASE_URL"
@@ -113,8 +113,7 @@ async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) ->
                 failures.append(f"#{row['id']}: no projection {row['consumer']!r} in campus_{service}")
                 continue
             try:
-                msg = _Message(row["payload"])
-                envelope = decode(msg)  # type: ignore[arg-type]
+                envelope = decode_payload(row["payload"])
                 async with conn.transaction():
                     await projection.apply(conn, envelope)
                     await conn.execute("DELETE FROM dead_letters WHERE id = $1", row["id"])
@@ -133,13 +132,6 @@ async def drop_dead_letters(root: Path, service: str, ids: list[int]) -> int:
         return int(result.split()[-1])
     finally:
         await conn.close()
-
-
-class _Message:
-    """What ``decode`` reads of a NATS message."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
 
 
 def erase_agent(urls: dict[str, str], token: str, agent_id: str) -> dict[str, Any]:

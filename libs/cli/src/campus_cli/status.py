@@ -18,7 +18,7 @@ WATCHED = ("campus_outbox_backlog", "campus_consumer_lag", "campus_dead_letters"
 def service_urls(root: Path) -> dict[str, str]:
     """From the running dev stack, else ``CAMPUS_<SERVICE>_URL``, else the contract's ports."""
     state = read_state(root) or {}
-    running = {n: s["url"] for n, s in dict(state.get("services") or {}).items()}  # type: ignore[index]
+    running = {n: s["url"] for n, s in dict(state.get("services") or {}).items()}
     return {
         name: os.environ.get(f"CAMPUS_{name.upper()}_URL") or running.get(name) or f"http://127.0.0.1:{port}"
         for name, port in SERVICES.items()

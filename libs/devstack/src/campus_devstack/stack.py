@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from .natsconf import (
     OPERATOR,
@@ -142,6 +142,7 @@ class Stack:
             self.nats.start()
             self.nats_url = self.nats.url
             if provisioned(self.root):  # ministries onboarded by `campus nats-user`: their sourced streams
+                assert self.nats.process is not None  # started just above
                 provision_ministries(
                     self.nats_url, self.root, provisioned(self.root), server_pid=self.nats.process.pid
                 )
@@ -275,7 +276,7 @@ class Stack:
         (self.root / STATE_FILE).write_text(json.dumps(state, indent=2))
 
 
-def read_state(root: Path) -> dict[str, object] | None:
+def read_state(root: Path) -> dict[str, Any] | None:
     path = root / STATE_FILE
     if not path.exists():
         return None
@@ -291,7 +292,7 @@ def stop_leftovers(root: Path) -> None:
     if not state:
         return
     pids = [state.get("supervisor"), state.get("nats_pid")]
-    pids += [s.get("pid") for s in dict(state.get("services") or {}).values()]  # type: ignore[union-attr]
+    pids += [s.get("pid") for s in dict(state.get("services") or {}).values()]
     for pid in pids:
         if isinstance(pid, int) and pid != os.getpid():
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -307,7 +308,7 @@ def stop_leftovers(root: Path) -> None:
                 break
             time.sleep(0.1)
     (root / STATE_FILE).unlink(missing_ok=True)
-    for service in dict(state.get("services") or {}).values():  # type: ignore[union-attr]
+    for service in dict(state.get("services") or {}).values():
         port = int(str(service.get("url", ":0")).rsplit(":", 1)[1])
         if port:
             wait_port_free(port)

@@ -99,10 +99,16 @@ class ConsumerStats:
 
 
 def decode(msg: Msg, reg: Registry = registry) -> Envelope:
-    if len(msg.data) > MAX_MESSAGE_BYTES:
-        raise PoisonMessageError(f"message of {len(msg.data)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    return decode_payload(msg.data, reg)
+
+
+def decode_payload(data: bytes, reg: Registry = registry) -> Envelope:
+    """A message's envelope, its data validated against the contract; ``PoisonMessageError`` if
+    no retry can make it one (oversized, not JSON, unknown type or version, invalid data)."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise PoisonMessageError(f"message of {len(data)} bytes exceeds {MAX_MESSAGE_BYTES}")
     try:
-        envelope = Envelope.from_json(msg.data)
+        envelope = Envelope.from_json(data)
         envelope.event(reg)  # validates data against the contract (upcast to the newest version)
     except UnknownEventError as exc:
         raise PoisonMessageError(str(exc)) from exc
