@@ -102,3 +102,13 @@ async def test_a_closed_connection_stops_the_batch_and_says_why(nats_server):
     acks = await publisher.publish([message(b"x"), message(b"y")])
     assert acks.sent == 0 and acks.error is not None
     assert await acks.wait(5.0) == [False, False]
+
+
+async def test_batches_never_waited_for_are_not_kept_forever(nc):
+    from campus_events.publish import MAX_BATCHES
+
+    publisher = BatchPublisher(nc)
+    abandoned = [await publisher.publish([message(b"x")]) for _ in range(MAX_BATCHES + 10)]
+    assert len(publisher._batches) == MAX_BATCHES
+    newest = abandoned[-1]
+    assert await newest.wait(5.0) == [True]  # the newest ones are still answered

@@ -25,6 +25,7 @@ from nats.aio.msg import Msg
 Message = tuple[str, bytes, dict[str, str]]  # subject, payload, headers
 
 WAITING, STORED, REFUSED = 0, 1, 2
+MAX_BATCHES = 64  # batches whose answers are awaited; a relay has two in flight
 
 
 class PubAcks:
@@ -87,6 +88,8 @@ class BatchPublisher:
         key = str(self._next)
         acks = PubAcks(len(messages), lambda: self._batches.pop(key, None))
         self._batches[key] = acks
+        while len(self._batches) > MAX_BATCHES:  # never waited for (the caller was cancelled)
+            del self._batches[next(iter(self._batches))]  # the oldest: its answers are ignored
         try:
             if not self._prefix:
                 prefix = f"{self.nc.new_inbox()}."
