@@ -101,15 +101,10 @@ async def apply_deferred(
     conn: asyncpg.Connection,
     apply: Callable[[asyncpg.Connection, Any], Awaitable[None]],
     items: list[Any],
-    each: Callable[[Any], Any] | None = None,
 ) -> None:
     """``apply(conn, item)`` for each item in order through one ``DeferredConnection``, flushed at
-    the end. ``each(item)``, if given, is a context manager entered around each call (a span)."""
+    the end."""
     deferred: Any = DeferredConnection(conn)
     for item in items:
-        if each is None:
-            await apply(deferred, item)
-        else:
-            with each(item):
-                await apply(deferred, item)
+        await apply(deferred, item)
     await deferred.flush()
