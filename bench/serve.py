@@ -3,10 +3,10 @@ plus bench-only routes that production code does not have.
 
     python bench/serve.py <service>
 
-* ``GET /_bench/bare`` — a bare FastAPI route in the same app (same middleware, same server): the
-  anchor of bench/http_routes.py.
+* ``GET /_bench/bare`` — a bare FastAPI route in the same app (same middleware, same server; FastAPI's
+  own ``APIRoute``): the anchor of bench/http_routes.py.
 * ``POST /_bench/validate`` (catalog only) — what ``POST /v1/courses`` costs before its command:
-  the same body model, gate and dependencies, answering the validated body; no decision, no
+  the same body model, gate, dependencies and route class, answering the validated body; no decision, no
   append (bench/http_routes.py's second anchor: FastAPI's share of a command).
 * ``GET /_bench/stats`` — how many appends the command routes made and how many of them failed
   on a stale expected version (``ConcurrencyError``: each is one retry of ``run_command``).
@@ -56,15 +56,20 @@ def instrument(app: FastAPI, name: str) -> FastAPI:
 
 
 def validate_route(app: FastAPI) -> None:
-    from fastapi import Response
+    from fastapi import APIRouter, Response
 
     from campus_catalog.api.gates import may_propose
     from campus_catalog.api.models import CourseIn
     from campus_service.deps import CommandDep, StoreDep
+    from campus_service.routing import CampusRoute
 
-    @app.post("/_bench/validate", status_code=201, include_in_schema=False, dependencies=[may_propose])
+    router = APIRouter(route_class=CampusRoute)  # as the services' routers
+
+    @router.post("/_bench/validate", status_code=201, include_in_schema=False, dependencies=[may_propose])
     async def validate(body: CourseIn, ctx: CommandDep, store: StoreDep) -> Response:
         return Response(body.model_dump_json(), status_code=201, media_type="application/json")
+
+    app.include_router(router)
 
 
 def main() -> None:

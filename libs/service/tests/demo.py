@@ -23,6 +23,7 @@ from campus_service import (
     run_command,
 )
 from campus_service.deps import CommandDep, OptionalPrincipalDep, PrincipalDep, StoreDep
+from campus_service.routing import CampusRoute
 
 MIGRATIONS = Path(__file__).parent / "demo_migrations"
 
@@ -39,7 +40,7 @@ class ProjectOut(BaseModel):
     team_size: int
 
 
-router = APIRouter(prefix="/v1", tags=["demo"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["demo"])  # as the services'
 
 
 @router.post(

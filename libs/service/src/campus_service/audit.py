@@ -19,6 +19,7 @@ from .auth import Principal, Scope, authorize
 from .deps import PoolDep, PrincipalDep
 from .errors import ForbiddenError
 from .roles import ADMIN, CAMPUS_STAFF, MANAGER
+from .routing import CampusRoute
 
 AUDIT_ROLES = (ADMIN, CAMPUS_STAFF, MANAGER)
 AUDIT_SCOPE = Scope(
@@ -52,7 +53,7 @@ class AuditPageOut(BaseModel):
 
 
 def audit_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["audit"])
+    router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["audit"])
 
     @router.get(
         "/audit", response_model=AuditPageOut, dependencies=[authorize(*AUDIT_ROLES, scope=AUDIT_SCOPE)]

@@ -22,6 +22,7 @@ from campus_events.registry import Registry, registry
 from campus_events.schemas import dumps, json_schema, schema_url
 
 from .errors import PROBLEM_MEDIA_TYPE, NotFoundError
+from .routing import CampusRoute
 
 YAML_MEDIA_TYPE = "application/yaml"
 SCHEMA_MEDIA_TYPE = "application/schema+json"
@@ -74,7 +75,7 @@ def documents_router(context: str, reg: Registry = registry) -> APIRouter:
         ),
         "application/json",
     )
-    router = APIRouter(tags=["documents"])
+    router = APIRouter(route_class=CampusRoute, tags=["documents"])
 
     @router.get(
         "/asyncapi.yaml",

@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from .routing import CampusRoute
 from .runtime import Runtime, consumer_task
 
 DB_CHECK_TIMEOUT = 1.0
 OK = "ok"
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(route_class=CampusRoute, tags=["operations"])
 
 
 def _runtime(request: Request) -> Runtime:

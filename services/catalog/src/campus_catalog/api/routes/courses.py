@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from campus_events.contracts.vocab import CourseKind, Modality, Theme
 from campus_service import NotFoundError, UnprocessableError, require_roles, run_command
 from campus_service.deps import CommandDep, OptionalPrincipalDep, PoolDep, StoreDep
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ...domain import commands as cmd
@@ -19,7 +20,7 @@ from ...schemas import CourseOut, CoursePage
 from ..gates import may_propose, may_revise
 from ..models import CourseIn, CoursePatchIn, OptionalReasonIn, ReasonIn
 
-router = APIRouter(prefix="/v1", tags=["courses"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["courses"])
 staff = [require_roles("campus_staff")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Filter = Annotated[str | None, Query(min_length=1, max_length=100)]

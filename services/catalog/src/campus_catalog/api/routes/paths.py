@@ -9,12 +9,13 @@ from fastapi import APIRouter, Query, Response
 
 from campus_service import NotFoundError, UnprocessableError, require_roles, run_command
 from campus_service.deps import CommandDep, OptionalPrincipalDep, PoolDep, StoreDep
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ...schemas import PathOut
 from ..models import LearningPathIn
 
-router = APIRouter(prefix="/v1", tags=["learning-paths"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["learning-paths"])
 staff = [require_roles("campus_staff")]
 
 

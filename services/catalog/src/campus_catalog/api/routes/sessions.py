@@ -8,13 +8,14 @@ from fastapi import APIRouter, Response
 
 from campus_service import NotFoundError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ...domain import commands as cmd
 from ...schemas import SessionOut
 from ..models import OptionalReasonIn, SessionIn, SessionPatchIn
 
-router = APIRouter(prefix="/v1", tags=["sessions"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["sessions"])
 staff = [require_roles("campus_staff")]
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from campus_service.deps import PoolDep
+from campus_service.routing import CampusRoute
 
 from ... import queries
 from ...domain.themes import SUB_THEMES, THEME_LABELS
 from ...schemas import SubThemeOut, ThemeOut
 
-router = APIRouter(prefix="/v1", tags=["themes"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["themes"])
 
 
 @router.get("/themes", response_model=list[ThemeOut])

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Response
 
 from campus_service import ConflictError
 from campus_service.deps import PoolDep
+from campus_service.routing import CampusRoute
 
 from ... import catalog
 from ...attestation import Attestation, render
 from ..deps import CallerDep
 from .enrollments import of_enrollment, visible
 
-router = APIRouter(prefix="/v1", tags=["enrollments"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["enrollments"])
 
 
 @router.get(

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Request, Response
 from campus_service import ForbiddenError, NotFoundError, Principal, parse_body, run_command
 from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, StoreDep
+from campus_service.routing import CampusRoute
 
 from ... import catalog, handlers, queries
 from ..deps import CallerDep, CursorQuery, LimitQuery, RostersDep
 from ..errors import guarded
 from ..schemas import EnrollmentIn, EnrollmentOut, Page, RatingIn
 
-router = APIRouter(prefix="/v1", tags=["enrollments"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["enrollments"])
 ENROLLMENT = {"model": EnrollmentOut}
 STAFF = ("campus_staff",)
 

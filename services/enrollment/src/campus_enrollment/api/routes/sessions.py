@@ -8,11 +8,12 @@ from fastapi import APIRouter
 
 from campus_service import NotFoundError
 from campus_service.deps import PoolDep
+from campus_service.routing import CampusRoute
 
 from ... import queries
 from ..schemas import SeatsOut
 
-router = APIRouter(prefix="/v1", tags=["sessions"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["sessions"])
 
 
 @router.get("/sessions/{session_id}/seats", response_model=SeatsOut)

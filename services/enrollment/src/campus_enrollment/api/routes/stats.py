@@ -10,11 +10,12 @@ from campus_events.envelope import MINISTRY_CODE
 from campus_service import ForbiddenError
 from campus_service.auth import Scope, authorize
 from campus_service.deps import PoolDep, PrincipalDep
+from campus_service.routing import CampusRoute
 
 from ... import queries
 from ..schemas import StatsOut
 
-router = APIRouter(prefix="/v1", tags=["stats"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["stats"])
 OWN_MINISTRY = Scope(
     "token-ministry",
     "a manager sees their token's ministry (`ministry=` another → 403)",

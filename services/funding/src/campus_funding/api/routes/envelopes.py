@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from campus_service import NotFoundError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
+from campus_service.routing import CampusRoute
 
 from ... import handlers
 from ...domain.commands import OpenEnvelope
@@ -16,7 +17,7 @@ from ..errors import mapped
 from ..models import EnvelopeIn, EnvelopeListOut, EnvelopeOut, LedgerEntryOut, LedgerOut
 from ..pages import Cursor, Limit, after, next_cursor
 
-router = APIRouter(prefix="/v1/envelopes", tags=["envelopes"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1/envelopes", tags=["envelopes"])
 COMMITTEE = require_roles("funding_committee")
 READERS = require_roles("manager", "funding_committee")
 

@@ -15,6 +15,7 @@ from campus_events.contracts.vocab import ProjectStage
 from campus_service import ForbiddenError, NotFoundError, ensure_same_ministry, require_roles, run_command
 from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
+from campus_service.routing import CampusRoute
 
 from ... import handlers
 from ...domain.commands import (
@@ -32,7 +33,7 @@ from ..errors import mapped
 from ..models import ApprovalIn, DisbursementIn, FundingRequestIn, MotivationIn, RequestListOut, RequestOut
 from ..pages import Cursor, Limit, after, next_cursor
 
-router = APIRouter(prefix="/v1/funding-requests", tags=["funding requests"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1/funding-requests", tags=["funding requests"])
 COMMITTEE = require_roles("funding_committee")
 FILE = authorize("manager", scope=Scope(
     "token-ministry",

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query
 from campus_events.contracts.vocab import ProjectStage
 from campus_service import require_roles
 from campus_service.deps import PoolDep
+from campus_service.routing import CampusRoute
 
 from ... import queries
 from ..schemas import FundingOut, PipelineItemOut, PipelineOut, StageCountOut
 
-router = APIRouter(prefix="/v1", tags=["pipeline"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["pipeline"])
 
 
 @router.get("/pipeline", response_model=PipelineOut, dependencies=[require_roles("campus_staff")])

@@ -12,6 +12,7 @@ from campus_service import ForbiddenError, NotFoundError, ensure_same_ministry, 
 from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 from campus_service.roles import STAFF_ROLES
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ..deps import ManagerWithMinistry, project_access
@@ -27,7 +28,7 @@ from ..schemas import (
     ProjectPage,
 )
 
-router = APIRouter(prefix="/v1", tags=["projects"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["projects"])
 STAFF_OR_OWNER = project_access(
     "campus_staff",
     "manager",

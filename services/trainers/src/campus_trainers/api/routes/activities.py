@@ -14,13 +14,14 @@ from fastapi import APIRouter, Query, Response
 from campus_service import UnprocessableError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
 from campus_service.roles import CAMPUS_STAFF
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ..gates import trainer_or_staff
 from ..models import ActivityIn, ActivityOut, MinistryTotalsOut, TrainerActivitiesOut, YearTotalsOut
 from ..pagination import Cursor, Limit, decode_cursor, next_cursor
 
-router = APIRouter(prefix="/v1", tags=["activities"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["activities"])
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 

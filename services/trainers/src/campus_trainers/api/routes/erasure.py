@@ -10,11 +10,12 @@ from fastapi import APIRouter
 from campus_service import require_roles
 from campus_service.deps import PoolDep
 from campus_service.roles import ADMIN
+from campus_service.routing import CampusRoute
 
 from ... import personal
 from ..models import ErasureOut
 
-router = APIRouter(prefix="/v1", tags=["erasure"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["erasure"])
 # A stored command response (idempotency_keys.result) may repeat what the erasure deletes (a
 # profile's bio, …): forget the agent's own keys and every stored response that names them. A
 # retry of such a command after erasure is decided afresh (409 where it was already done).

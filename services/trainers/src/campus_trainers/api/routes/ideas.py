@@ -11,13 +11,14 @@ from campus_events.contracts.vocab import Theme
 from campus_service import NotFoundError, require_roles, run_command
 from campus_service.deps import CommandDep, PoolDep, StoreDep
 from campus_service.roles import AGENT, CAMPUS_STAFF, MANAGER
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ...domain.state import IdeaState
 from ..models import IdeaIn, IdeaOut
 from ..pagination import Cursor, Limit, decode_cursor, next_cursor
 
-router = APIRouter(prefix="/v1", tags=["ideas"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["ideas"])
 AGENTS = require_roles(AGENT, MANAGER, CAMPUS_STAFF)
 
 

@@ -11,6 +11,7 @@ from campus_service import ForbiddenError, NotFoundError, require_roles, run_com
 from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 from campus_service.roles import CAMPUS_STAFF
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ...domain.state import SupportState
@@ -18,7 +19,7 @@ from ..gates import registered_trainer
 from ..models import ResolveIn, SupportRequestIn, SupportRequestOut
 from ..pagination import Cursor, Limit, decode_cursor, next_cursor
 
-router = APIRouter(prefix="/v1", tags=["support requests"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["support requests"])
 
 
 @router.post(

@@ -12,6 +12,7 @@ from campus_service import NotFoundError, run_command
 from campus_service.auth import Scope, authorize
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, StoreDep
 from campus_service.roles import AGENT
+from campus_service.routing import CampusRoute
 
 from ... import handlers, queries
 from ...domain.state import TrainerState
@@ -19,7 +20,7 @@ from ..gates import trainer_or_staff
 from ..models import TrainerIn, TrainerOut, TrainerPatchIn, WithdrawIn
 from ..pagination import Cursor, Limit, decode_cursor, next_cursor
 
-router = APIRouter(prefix="/v1", tags=["trainers"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["trainers"])
 
 
 REGISTER = authorize(AGENT, scope=Scope("self", "registers the caller: the trainer id is the token's `sub`"))

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Query
 
 from campus_service import ConflictError, NotFoundError, UnprocessableError
 from campus_service.deps import PoolDep
+from campus_service.routing import CampusRoute
 
 from ... import registrations
 from ..gates import webhook_of_the_ministry
 from ..models import DeliveryOut, DeliveryState
 
-router = APIRouter(prefix="/v1", tags=["deliveries"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["deliveries"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=64)]
 

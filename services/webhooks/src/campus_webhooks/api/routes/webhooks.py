@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from campus_service import ConflictError, ForbiddenError, Principal, UnprocessableError, parse_body
 from campus_service.deps import CommandDep, PoolDep, PrincipalDep, RuntimeDep
+from campus_service.routing import CampusRoute
 
 from ... import registrations
 from ...endpoints import check_url
@@ -23,7 +24,7 @@ from ...signature import generate_secret
 from ..gates import managers_of_the_ministry, webhook_of_the_ministry
 from ..models import MinistryCode, RotateSecretIn, Status, WebhookIn, WebhookOut
 
-router = APIRouter(prefix="/v1", tags=["webhooks"])
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=["webhooks"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=64)]
 

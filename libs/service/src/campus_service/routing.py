@@ -1,0 +1,198 @@
+"""Routes whose dependencies are resolved by a plan made once, instead of FastAPI's per-request walk.
+
+FastAPI resolves a route's dependency tree at every request, generically: for each node it
+recurses, extracts path, query, header and cookie parameters (none, for most), computes a cache
+key and classifies the callable again. ``POST /v1/courses`` has eight nodes (its gate, the
+principal and the bearer scheme under it, the command context with the principal and the scheme
+again, the store, the route): about 150 µs of CPU per request, a sixth of the command
+(py-spy, bench/http_routes.py).
+
+``CampusRoute`` (``route_class=CampusRoute`` on every service router) keeps FastAPI for
+everything it does once per request — reading and validating the body and the parameters, the
+response, the OpenAPI document, which still reads the route's own dependency tree — and hands it
+one dependency instead of the tree: a ``DependencyPlan``, the tree's callables in the order FastAPI
+calls them, each once (FastAPI's per-request cache), each given the request and the values of its
+own dependencies.
+
+A tree is planned only when every dependency in it is an ``async def`` (or an object with one as
+``__call__``) taking nothing but the request and other dependencies, cached per request, without
+OAuth scopes: the kit's gates, principal, command context, store, pool and settings. A route with
+any other dependency (one reading a header or a query parameter, a generator, a ``def``) is left
+to FastAPI whole. When ``app.dependency_overrides`` holds anything (tests), the plan hands the tree
+to FastAPI's own resolution, so overrides keep working.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import fastapi.routing
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import solve_dependencies
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+PLAN_PARAM = "_campus_dependencies"
+
+
+def _is_async_callable(call: Any) -> bool:
+    if inspect.iscoroutinefunction(call):
+        return True
+    if inspect.isclass(call) or inspect.isroutine(call):
+        return False
+    return inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
+
+
+def _plannable(dependant: Dependant) -> bool:
+    """Nothing but the request and other dependencies in, an awaitable out, cached per request."""
+    return (
+        dependant.call is not None
+        and _is_async_callable(dependant.call)
+        and dependant.use_cache
+        and not (
+            dependant.path_params
+            or dependant.query_params
+            or dependant.header_params
+            or dependant.cookie_params
+            or dependant.body_params
+            or dependant.websocket_param_name
+            or dependant.response_param_name
+            or dependant.background_tasks_param_name
+            or dependant.security_scopes_param_name
+            or dependant.own_oauth_scopes
+            or dependant.parent_oauth_scopes
+            or getattr(dependant, "concurrency", None) is not None
+            or getattr(dependant, "scope", None) is not None
+        )
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Step:
+    """One callable of the plan: ``call(**{request_names: request, name: values[index], …})``."""
+
+    call: Callable[..., Awaitable[Any]]
+    request_names: tuple[str, ...]
+    inputs: tuple[tuple[str, int], ...]
+
+
+class DependencyPlan:
+    """A route's dependency tree as the list of calls FastAPI would make, in its order.
+
+    ``DependencyPlan.of(dependant)`` is ``None`` when the tree cannot be planned (see the module).
+    """
+
+    def __init__(self, dependant: Dependant, steps: list[Step], outputs: list[tuple[str, int]]) -> None:
+        self.dependant = dependant
+        self.steps = steps
+        self.outputs = outputs
+        self.overrides_provider: Any = None
+
+    @classmethod
+    def of(cls, dependant: Dependant) -> DependencyPlan | None:
+        steps: list[Step] = []
+        index: dict[Any, int] = {}
+
+        def place(node: Dependant) -> int | None:
+            if not _plannable(node):
+                return None
+            inputs = []
+            for sub in node.dependencies:
+                at = place(sub)
+                if at is None or sub.name is None:
+                    return None
+                inputs.append((sub.name, at))
+            if node.call in index:  # FastAPI's per-request cache: called once, whoever asks again
+                return index[node.call]
+            names = tuple(n for n in (node.request_param_name, node.http_connection_param_name) if n)
+            steps.append(Step(node.call, names, tuple(inputs)))  # type: ignore[arg-type]
+            index[node.call] = len(steps) - 1
+            return index[node.call]
+
+        outputs = []
+        for sub in dependant.dependencies:
+            at = place(sub)
+            if at is None:
+                return None
+            if sub.name is not None:
+                outputs.append((sub.name, at))
+        return cls(dependant, steps, outputs)
+
+    async def solve(self, request: Request) -> dict[str, Any]:
+        """The values of the route's dependencies, by parameter name."""
+        overrides = getattr(self.overrides_provider, "dependency_overrides", None)
+        if overrides:
+            return await self._solve_with_fastapi(request)
+        values: list[Any] = []
+        for step in self.steps:
+            kwargs = {name: values[at] for name, at in step.inputs}
+            for name in step.request_names:
+                kwargs[name] = request
+            values.append(await step.call(**kwargs))
+        return {name: values[at] for name, at in self.outputs}
+
+    async def _solve_with_fastapi(self, request: Request) -> dict[str, Any]:
+        tree = Dependant(dependencies=self.dependant.dependencies, path=self.dependant.path)
+        solved = await solve_dependencies(
+            request=request,
+            dependant=tree,
+            dependency_overrides_provider=self.overrides_provider,
+            async_exit_stack=request.scope["fastapi_inner_astack"],
+            embed_body_fields=False,
+        )
+        if solved.errors:
+            raise RequestValidationError(solved.errors)
+        return solved.values
+
+    def planned(self) -> Dependant:
+        """The route's dependant with its tree replaced by this plan, for FastAPI to run."""
+        endpoint = self.dependant.call
+        assert endpoint is not None
+
+        async def run(**values: Any) -> Any:
+            solved = values.pop(PLAN_PARAM)
+            return await endpoint(**values, **solved)
+
+        run.__wrapped__ = endpoint  # type: ignore[attr-defined]  # error messages name the endpoint
+        solver = Dependant(
+            call=self.solve, name=PLAN_PARAM, request_param_name="request", path=self.dependant.path
+        )
+        return dataclasses.replace(self.dependant, dependencies=[solver], call=run)
+
+
+def _effective(route: APIRoute) -> Any:
+    """The route as included (FastAPI ≥ 0.16x builds an included route's handler with its include
+    context, prefix and router dependencies, set in a context variable); the route itself otherwise."""
+    context_var = getattr(fastapi.routing, "_effective_route_context_var", None)
+    context = context_var.get() if context_var is not None else None
+    if context is not None and getattr(context, "original_route", None) is route:
+        return context
+    return route
+
+
+class CampusRoute(APIRoute):
+    """An ``APIRoute`` whose dependency tree is resolved by a ``DependencyPlan`` when it can be.
+
+    ``dependency_plans``: the plans its handlers use (one per inclusion; none: FastAPI resolves).
+    """
+
+    dependency_plans: list[DependencyPlan]
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        target = _effective(self)
+        original: Dependant = target.dependant
+        plan = DependencyPlan.of(original) if inspect.iscoroutinefunction(original.call) else None
+        if plan is None:
+            return super().get_route_handler()
+        plan.overrides_provider = target.dependency_overrides_provider
+        target.dependant = plan.planned()
+        try:
+            handler = super().get_route_handler()
+        finally:
+            target.dependant = original
+        self.__dict__.setdefault("dependency_plans", []).append(plan)  # for tests and diagnosis
+        return handler
