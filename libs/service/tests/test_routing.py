@@ -64,6 +64,20 @@ def build(route_class: type[APIRoute]) -> tuple[FastAPI, list[str]]:
         calls.append("endpoint")
         return {"kind": kind, "body": body.model_dump(), "ctx": ctx, "db": db}
 
+    @router.post(
+        "/answers/{kind}", status_code=201, response_model=Item, dependencies=[Depends(Gate("alice"))]
+    )
+    async def answer(
+        kind: str,
+        body: Item,
+        ctx: Annotated[dict[str, str], Depends(context)],
+        request: Request,
+        limit: int = 5,
+    ) -> Response:
+        calls.append("endpoint")
+        text = f"{kind}:{body.name}:{body.size}:{ctx['caller']}:{limit}:{request.method}"
+        return Response(text, status_code=201, media_type="text/plain")
+
     @router.get("/plain")
     async def plain(caller: Annotated[str, Depends(who)], limit: int = 10) -> dict[str, Any]:
         return {"caller": caller, "limit": limit}
@@ -120,6 +134,13 @@ async def exchange(app: FastAPI, calls: list[str]) -> list[tuple[int, Any, list[
         ("POST", "/v1/items/book", {"name": "Guide", "size": 3}, "bob"),  # the gate refuses
         ("POST", "/v1/items/book", {"name": "Guide", "size": "big"}, "alice"),  # 422 after the gate
         ("POST", "/v1/items/book", {"name": "Guide", "size": "big"}, "bob"),  # 403 before 422
+        ("POST", "/v1/answers/book?limit=2", {"name": "Guide", "size": 3}, "alice"),  # 8: the fast path
+        ("POST", "/v1/answers/book", {"name": "Guide", "size": "big"}, "alice"),  # 9: 422 body
+        ("POST", "/v1/answers/book?limit=x", {"name": "Guide", "size": 3}, "alice"),  # 10: 422 query
+        ("POST", "/v1/answers/book", {"name": "Guide", "size": "big"}, "bob"),  # 11: 403 before 422
+        ("POST", "/v1/answers/book", None, "alice"),  # 12: no body
+        ("POST", "/v1/answers/book", (b'{"name": "Guide", "size": 3', "application/json"), "alice"),  # 13
+        ("POST", "/v1/answers/book", (b'{"name": "Guide", "size": 3}', None), "alice"),  # 14: no type
         ("GET", "/v1/plain?limit=3", None, "carol"),
         ("GET", "/v1/plain?limit=many", None, None),
         ("GET", "/v1/team", None, None),  # the dependency's header is missing: 422
@@ -130,7 +151,16 @@ async def exchange(app: FastAPI, calls: list[str]) -> list[tuple[int, Any, list[
         for method, path, body, token in requests:
             calls.clear()
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            answer = await http.request(method, path, json=body, headers=headers)
+            if isinstance(body, tuple):  # bytes as they are, with their content type if any
+                content, kind = body
+                answer = await http.request(
+                    method,
+                    path,
+                    content=content,
+                    headers={**headers, "Content-Type": kind} if kind else headers,
+                )
+            else:
+                answer = await http.request(method, path, json=body, headers=headers)
             content = answer.json() if "json" in answer.headers.get("content-type", "") else answer.text
             seen.append((answer.status_code, content, list(calls)))
     return seen
@@ -150,14 +180,24 @@ async def test_a_planned_route_answers_and_calls_as_fastapi_does():
     )  # fmt: skip
     assert got[1][0] == 403 and got[3][0] == 403 and got[2][0] == 422
     assert got[2][1]["detail"][0]["loc"] == ["body", "size"]
-    assert got[6][0] == 422 and got[6][1]["detail"][0]["loc"] == ["header", "x-team"]
-    assert got[7] == (200, {"value": "resource"}, ["opened", "closed"])
+    assert got[4] == (201, "book:Guide:3:alice:2:POST", ["who", "gate:alice", "context", "endpoint"])
+    assert got[5][1]["detail"][0]["loc"] == ["body", "size"]
+    assert got[6][1]["detail"][0]["loc"] == ["query", "limit"]
+    assert got[7][0] == 403
+    assert got[8][1]["detail"][0]["loc"] == ["body"]
+    assert got[9][1]["detail"][0]["type"] == "json_invalid"
+    assert got[10][0] == 422 and "endpoint" not in got[10][2]  # strict: no content type, no JSON
+    assert got[13][0] == 422 and got[13][1]["detail"][0]["loc"] == ["header", "x-team"]
+    assert got[14] == (200, {"value": "resource"}, ["opened", "closed"])
 
 
 def test_only_trees_of_request_only_async_dependencies_are_planned():
     app, _ = build(CampusRoute)
     plans = {name: route.__dict__.get("dependency_plans") for name, route in routes(app).items()}
-    assert plans["POST /v1/items/{kind}"] and plans["GET /v1/plain"]
+    assert plans["POST /v1/items/{kind}"] and plans["GET /v1/plain"] and plans["POST /v1/answers/{kind}"]
+    fast = {name: route.__dict__.get("fast_handled") for name, route in routes(app).items()}
+    assert all(fast["POST /v1/answers/{kind}"])  # a JSON model body, an answer given as a Response
+    assert not any(fast["POST /v1/items/{kind}"])  # an answer FastAPI validates and serialises
     assert not plans["GET /v1/team"]  # a dependency reading a header: FastAPI resolves it
     assert not plans["GET /v1/resource"]  # a generator dependency: FastAPI resolves it
     steps = plans["POST /v1/items/{kind}"][0].steps  # type: ignore[index]
@@ -192,3 +232,26 @@ def test_every_route_of_the_services_is_planned(service):
     unplanned = [name for name, route in found.items() if not route.__dict__.get("dependency_plans")]
     assert unplanned == []
     assert all(isinstance(route, CampusRoute) for route in found.values())
+
+
+async def test_the_common_case_never_reaches_fastapis_resolution(monkeypatch):
+    import fastapi.routing
+
+    app, _ = build(CampusRoute)
+    original, solved = fastapi.routing.solve_dependencies, []
+
+    async def counted(**kwargs: Any) -> Any:
+        solved.append(kwargs["dependant"].path)
+        return await original(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counted)
+    headers = {"Authorization": "Bearer alice"}
+    async with client(app) as http:
+        answer = await http.post("/v1/answers/book", json={"name": "Guide", "size": 3}, headers=headers)
+        assert answer.status_code == 201 and solved == []
+        answer = await http.post("/v1/answers/book", json={"name": "Guide"}, headers=headers)
+        assert answer.status_code == 422 and solved == ["/v1/answers/{kind}"]  # FastAPI answers the 422
+        answer = await http.post("/v1/items/book", json={"name": "Guide", "size": 3}, headers=headers)
+        assert answer.status_code == 201 and solved[1:] == [
+            "/v1/items/{kind}"
+        ]  # its answer is FastAPI's to make

@@ -26,15 +26,25 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import fastapi.routing
 from fastapi import Request, Response
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import solve_dependencies
+from fastapi.dependencies.utils import request_params_to_args, solve_dependencies
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import Form
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.utils import is_body_allowed_for_status_code
+from pydantic import BaseModel, ValidationError
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+BODY_LIMIT_KEY = "starlette.max_body_size"  # set when a body size limit applies (Starlette ≥ 1.x)
 
 PLAN_PARAM = "_campus_dependencies"
 
@@ -122,10 +132,13 @@ class DependencyPlan:
                 outputs.append((sub.name, at))
         return cls(dependant, steps, outputs)
 
+    @property
+    def overridden(self) -> bool:
+        return bool(getattr(self.overrides_provider, "dependency_overrides", None))
+
     async def solve(self, request: Request) -> dict[str, Any]:
         """The values of the route's dependencies, by parameter name."""
-        overrides = getattr(self.overrides_provider, "dependency_overrides", None)
-        if overrides:
+        if self.overridden:
             return await self._solve_with_fastapi(request)
         values: list[Any] = []
         for step in self.steps:
@@ -174,15 +187,131 @@ def _effective(route: APIRoute) -> Any:
     return route
 
 
+def _returns_response(endpoint: Any) -> bool:
+    """Whether the endpoint is declared to answer a ``Response`` (its response model then only
+    documents the answer: FastAPI neither validates nor serialises a returned ``Response``)."""
+    try:
+        answer = typing.get_type_hints(endpoint).get("return")
+    except (NameError, TypeError):  # hints it cannot resolve: not known to answer a Response
+        return False
+    return isinstance(answer, type) and issubclass(answer, Response)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """FastAPI's rule: ``application/json`` or ``application/*+json``, parameters aside."""
+    if not content_type:
+        return False
+    kind = content_type.partition(";")[0].strip().lower()
+    return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
+
+
+class FastHandler:
+    """A route's request handler for the common case, FastAPI's otherwise.
+
+    The common case: a body that is one pydantic model read from JSON (or no body), parameters
+    that validate, a planned dependency tree, an endpoint declared to answer a ``Response`` (its
+    ``response_model`` documents it), or one without a response model. The body is validated from its bytes by pydantic-core
+    (``model_validate_json``: no ``json.loads`` first, no FastAPI field wrapper), the parameters with
+    FastAPI's own function, then the plan runs and the endpoint. Anything else — no body or one that
+    is not JSON, a body or a parameter that does not validate, a body size limit, dependency
+    overrides — goes to FastAPI's handler, which answers it as always (its 422 names the fields).
+    """
+
+    def __init__(self, route: Any, dependant: Dependant, plan: DependencyPlan, fallback: Handler) -> None:
+        self.endpoint = dependant.call
+        self.plan, self.fallback = plan, fallback
+        self.params = [
+            (fields, source)
+            for fields, source in (
+                (dependant.path_params, "path_params"),
+                (dependant.query_params, "query_params"),
+                (dependant.header_params, "headers"),
+                (dependant.cookie_params, "cookies"),
+            )
+            if fields
+        ]
+        self.request_names = [
+            n for n in (dependant.request_param_name, dependant.http_connection_param_name) if n
+        ]
+        self.status_code = route.status_code
+        self.response_model = route.response_field is not None
+        self.body: tuple[str, type[BaseModel]] | None = None
+        if dependant.body_params:
+            field = dependant.body_params[0]
+            self.body = (field.name, field.field_info.annotation)  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, route: Any, dependant: Dependant, plan: DependencyPlan, fallback: Handler) -> Handler:
+        """The fast handler when the route is of the common case, ``fallback`` otherwise."""
+        body = dependant.body_params
+        simple_body = not body or (
+            len(body) == 1
+            and isinstance(body[0].field_info.annotation, type)
+            and issubclass(body[0].field_info.annotation, BaseModel)
+            and not body[0].field_info.metadata
+            and not getattr(body[0].field_info, "embed", False)
+            and not isinstance(body[0].field_info, Form)
+        )
+        common = (
+            simple_body
+            and (route.response_field is None or _returns_response(dependant.call))
+            and isinstance(route.response_class, DefaultPlaceholder)
+            and not getattr(route, "is_json_stream", False)
+            and not getattr(route, "stream_item_field", None)
+            and not (
+                dependant.websocket_param_name
+                or dependant.response_param_name
+                or dependant.background_tasks_param_name
+                or dependant.security_scopes_param_name
+            )
+        )
+        return cls(route, dependant, plan, fallback).handle if common else fallback
+
+    async def handle(self, request: Request) -> Response:
+        if BODY_LIMIT_KEY in request.scope or self.plan.overridden:
+            return await self.fallback(request)
+        values: dict[str, Any] = {}
+        if self.body is not None:
+            raw = await request.body()
+            if not raw or not _is_json(request.headers.get("content-type")):
+                return await self.fallback(request)
+            name, model = self.body
+            try:
+                values[name] = model.model_validate_json(raw)
+            except ValidationError:
+                return await self.fallback(request)  # FastAPI's 422, as always
+        for fields, source in self.params:
+            found, errors = request_params_to_args(fields, getattr(request, source))
+            if errors:
+                return await self.fallback(request)
+            values.update(found)
+        values.update(await self.plan.solve(request))
+        for name in self.request_names:
+            values[name] = request
+        answer = await self.endpoint(**values)  # type: ignore[misc]
+        if isinstance(answer, Response):
+            return answer
+        if self.response_model:  # only routes declaring ``-> Response`` get here with a response model
+            raise TypeError(f"{self.endpoint!r} is declared to return a Response, not {type(answer)}")
+        response = JSONResponse(
+            jsonable_encoder(answer), **({"status_code": self.status_code} if self.status_code else {})
+        )
+        if not is_body_allowed_for_status_code(response.status_code):
+            response.body = b""
+        return response
+
+
 class CampusRoute(APIRoute):
     """An ``APIRoute`` whose dependency tree is resolved by a ``DependencyPlan`` when it can be.
 
-    ``dependency_plans``: the plans its handlers use (one per inclusion; none: FastAPI resolves).
+    ``dependency_plans``: the plans its handlers use (one per inclusion; none: FastAPI resolves);
+    ``fast_handled``: for each, whether ``FastHandler`` takes the route's requests.
     """
 
     dependency_plans: list[DependencyPlan]
+    fast_handled: list[bool]
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    def get_route_handler(self) -> Handler:
         target = _effective(self)
         original: Dependant = target.dependant
         plan = DependencyPlan.of(original) if inspect.iscoroutinefunction(original.call) else None
@@ -194,5 +323,7 @@ class CampusRoute(APIRoute):
             handler = super().get_route_handler()
         finally:
             target.dependant = original
+        fast = FastHandler.of(target, original, plan, handler)
         self.__dict__.setdefault("dependency_plans", []).append(plan)  # for tests and diagnosis
-        return handler
+        self.__dict__.setdefault("fast_handled", []).append(fast is not handler)
+        return fast
