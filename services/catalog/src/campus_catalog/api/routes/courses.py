@@ -117,8 +117,8 @@ async def get_course(course_id: UUID, pool: PoolDep, principal: OptionalPrincipa
 
 @router.post("/courses", status_code=201, response_model=CourseOut, dependencies=[may_propose])
 async def propose_course(body: CourseIn, ctx: CommandDep, store: StoreDep) -> Response:
-    description = cmd.CourseFields.model_validate(body.model_dump())
-    return await run_command(ctx, store, lambda: handlers.propose_course(store, ctx, description))
+    # A CourseIn is a CourseFields (nothing added): the domain takes it as validated, not twice.
+    return await run_command(ctx, store, lambda: handlers.propose_course(store, ctx, body))
 
 
 @router.patch("/courses/{course_id}", response_model=CourseOut, dependencies=[may_revise])
