@@ -2,6 +2,9 @@
 
 from campus_service import ServiceSettings, create_app, require_roles, run_command, Outcome
 from campus_service.deps import CommandDep, PrincipalDep, StoreDep
+from campus_service.routing import CampusRoute
+
+router = APIRouter(route_class=CampusRoute, prefix="/v1", tags=[...])  # dependencies by a plan
 """
 
 from __future__ import annotations
