@@ -7,12 +7,13 @@ principal and the bearer scheme under it, the command context with the principal
 again, the store, the route): about 150 µs of CPU per request, a sixth of the command
 (py-spy, bench/http_routes.py).
 
-``CampusRoute`` (``route_class=CampusRoute`` on every service router) keeps FastAPI for
-everything it does once per request — reading and validating the body and the parameters, the
-response, the OpenAPI document, which still reads the route's own dependency tree — and hands it
-one dependency instead of the tree: a ``DependencyPlan``, the tree's callables in the order FastAPI
+``CampusRoute`` (``route_class=CampusRoute`` on every service router) hands FastAPI one
+dependency instead of the tree: a ``DependencyPlan``, the tree's callables in the order FastAPI
 calls them, each once (FastAPI's per-request cache), each given the request and the values of its
-own dependencies.
+own dependencies. The OpenAPI document still reads the route's own tree. In the common case (a
+JSON model body or none, an endpoint answering a ``Response``) ``FastHandler`` takes the request
+without FastAPI's handler: the body validated from its bytes, the parameters by FastAPI's own
+function, the plan, the endpoint; anything else is FastAPI's handler's, with the plan.
 
 A tree is planned only when every dependency in it is an ``async def`` (or an object with one as
 ``__call__``) taking nothing but the request and other dependencies, cached per request, without
