@@ -255,3 +255,40 @@ async def test_the_common_case_never_reaches_fastapis_resolution(monkeypatch):
         assert answer.status_code == 201 and solved[1:] == [
             "/v1/items/{kind}"
         ]  # its answer is FastAPI's to make
+
+
+async def test_dependencies_given_where_a_router_is_included_are_planned_and_run():
+    """Router-level dependencies (``APIRouter(dependencies=…)``, ``include_router(dependencies=…)``)
+    belong to the included route's tree: the plan and the fast path must run them."""
+    calls: list[str] = []
+
+    async def outer(request: Request) -> None:
+        calls.append("outer")
+        if request.headers.get("x-outer") != "yes":
+            raise PermissionError("outer")
+
+    async def inner() -> None:
+        calls.append("inner")
+
+    router = APIRouter(route_class=CampusRoute, dependencies=[Depends(inner)])
+
+    @router.post("/things")
+    async def things(body: Item) -> Response:
+        calls.append("endpoint")
+        return Response(body.name)
+
+    app = FastAPI()
+
+    @app.exception_handler(PermissionError)
+    async def forbidden(request: Request, exc: PermissionError) -> Response:
+        return Response(f"forbidden: {exc}", status_code=403)
+
+    app.include_router(router, prefix="/v1", dependencies=[Depends(outer)])
+    async with client(app) as http:
+        refused = await http.post("/v1/things", json={"name": "a", "size": 1})
+        assert refused.status_code == 403 and calls == ["outer"]
+        calls.clear()
+        answer = await http.post("/v1/things", json={"name": "a", "size": 1}, headers={"x-outer": "yes"})
+        assert answer.status_code == 200 and answer.text == "a"
+        assert calls == ["outer", "inner", "endpoint"]
+    assert all(routes(app)["POST /things"].__dict__["fast_handled"])

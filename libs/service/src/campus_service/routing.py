@@ -179,10 +179,15 @@ class DependencyPlan:
 
 
 def _effective(route: APIRoute) -> Any:
-    """The route as included (FastAPI ≥ 0.16x builds an included route's handler with its include
-    context, prefix and router dependencies, set in a context variable); the route itself otherwise."""
+    """The route as included: FastAPI ≥ 0.16x builds an included route's handler with its include
+    context (prefix, router-level dependencies…) set in a context variable; older versions copy the
+    route at inclusion, so the route is itself. ``None`` when FastAPI has include contexts that this
+    module cannot see: the route is then left to FastAPI, lest a router-level dependency be missed
+    (test_routing checks that router-level dependencies run)."""
     context_var = getattr(fastapi.routing, "_effective_route_context_var", None)
-    context = context_var.get() if context_var is not None else None
+    if context_var is None:
+        return None if hasattr(fastapi.routing, "_EffectiveRouteContext") else route
+    context = context_var.get()
     if context is not None and getattr(context, "original_route", None) is route:
         return context
     return route
@@ -314,6 +319,8 @@ class CampusRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         target = _effective(self)
+        if target is None:
+            return super().get_route_handler()
         original: Dependant = target.dependant
         plan = DependencyPlan.of(original) if inspect.iscoroutinefunction(original.call) else None
         if plan is None:
