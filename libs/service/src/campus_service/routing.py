@@ -58,6 +58,16 @@ def _is_async_callable(call: Any) -> bool:
     return inspect.iscoroutinefunction(getattr(call, "__call__", None))  # noqa: B004
 
 
+def _takes_special_params(dependant: Dependant) -> bool:
+    """A websocket, the response, background tasks or security scopes: what only FastAPI gives."""
+    return bool(
+        dependant.websocket_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+    )
+
+
 def _plannable(dependant: Dependant) -> bool:
     """Nothing but the request and other dependencies in, an awaitable out, cached per request."""
     return (
@@ -70,10 +80,7 @@ def _plannable(dependant: Dependant) -> bool:
             or dependant.header_params
             or dependant.cookie_params
             or dependant.body_params
-            or dependant.websocket_param_name
-            or dependant.response_param_name
-            or dependant.background_tasks_param_name
-            or dependant.security_scopes_param_name
+            or _takes_special_params(dependant)
             or dependant.own_oauth_scopes
             or dependant.parent_oauth_scopes
             or getattr(dependant, "concurrency", None) is not None
@@ -216,9 +223,9 @@ class FastHandler:
 
     The common case: a body that is one pydantic model read from JSON (or no body), parameters
     that validate, a planned dependency tree, an endpoint declared to answer a ``Response`` (its
-    ``response_model`` documents it), or one without a response model. The body is validated from its bytes by pydantic-core
-    (``model_validate_json``: no ``json.loads`` first, no FastAPI field wrapper), the parameters with
-    FastAPI's own function, then the plan runs and the endpoint. Anything else — no body or one that
+    ``response_model`` documents it), or one without a response model. The body is validated
+    from its bytes by pydantic-core (``model_validate_json``: no ``json.loads`` first, no FastAPI
+    field wrapper), the parameters with FastAPI's own function, then the plan runs and the endpoint. Anything else — no body or one that
     is not JSON, a body or a parameter that does not validate, a body size limit, dependency
     overrides — goes to FastAPI's handler, which answers it as always (its 422 names the fields).
     """
@@ -264,12 +271,7 @@ class FastHandler:
             and isinstance(route.response_class, DefaultPlaceholder)
             and not getattr(route, "is_json_stream", False)
             and not getattr(route, "stream_item_field", None)
-            and not (
-                dependant.websocket_param_name
-                or dependant.response_param_name
-                or dependant.background_tasks_param_name
-                or dependant.security_scopes_param_name
-            )
+            and not _takes_special_params(dependant)
         )
         return cls(route, dependant, plan, fallback).handle if common else fallback
 
