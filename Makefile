@@ -7,12 +7,14 @@ SERVICES := $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml))
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install run test soak lint bench schemas clean
+.PHONY: install run test soak lint bench schemas lock clean
 
-$(STAMP): requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+EDITABLE := $(foreach p,$(LIBS) $(SERVICES),-e $(p))
+
+$(STAMP): constraints.txt requirements-dev.txt $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q --no-build-isolation $(foreach p,$(LIBS) $(SERVICES),-e $(p)) -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-build-isolation -c constraints.txt $(EDITABLE) -r requirements-dev.txt
 	@touch $@
 
 install: $(STAMP)
@@ -33,6 +35,15 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# The newest versions the ranges allow, resolved in a scratch environment, written to constraints.txt
+# (then run `make test`, and commit the file with what it changed).
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install -q --upgrade pip setuptools wheel
+	.venv-lock/bin/python -m pip install -q --no-build-isolation $(EDITABLE) -r requirements-dev.txt
+	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .venv-lock
 
 schemas: install
 	$(BIN)/python -m campus_events.schemas docs/schemas
