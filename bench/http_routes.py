@@ -15,7 +15,10 @@ every contender; ``--seconds`` measured per contender after ``--warmup``, conten
 * ``POST /v1/courses`` — a command (a new course, as campus_staff, no Idempotency-Key): decide,
   one append (events + outbox), with the relay and the projections running behind it.
 
-Target: each route >= 50 % of the bare route's throughput.
+Target: each route >= 50 % of the bare route's throughput. Beside each, the service process's CPU
+over the window (a share of one core) and per request answered, its relay and projections
+included: where the server is the bottleneck, 50 % needs a route at most twice the bare route's
+CPU per request.
 
     .venv/bin/python bench/http_routes.py [--clients 32] [--seconds 8] [--runs 3] [--json]
 """
@@ -32,7 +35,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from harness import Client, Tokens, bench_stack, machine_info, median, percentile
+from harness import Client, Tokens, bench_stack, cpu_seconds, machine_info, median, percentile
 
 from campus_catalog.seed_data import COURSES
 
@@ -72,7 +75,7 @@ async def seed(port: int, staff: str) -> None:
 
 
 async def measure(
-    port: int, contender: str, auth: str, clients: int, warmup: float, seconds: float
+    port: int, contender: str, auth: str, clients: int, warmup: float, seconds: float, pid: int | None = None
 ) -> dict[str, Any]:
     queries = itertools.cycle(QUERIES)
     counter = itertools.count()
@@ -108,14 +111,21 @@ async def measure(
     tasks = [asyncio.create_task(loop()) for _ in range(clients)]
     await asyncio.sleep(warmup)
     state["measuring"] = True
+    cpu_before = cpu_seconds(pid) if pid else None
     start = time.perf_counter()
     await asyncio.sleep(seconds)
     state["stop"] = True
     elapsed = time.perf_counter() - start
+    cpu_after = cpu_seconds(pid) if pid else None
     await asyncio.gather(*tasks)
+    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     return {
         "requests": done[0],
         "rps": round(done[0] / elapsed, 1),
+        # The service process's CPU over the window (a share of one core) and per request answered:
+        # what a route costs the server, relay and projections included, whatever the machine's noise.
+        "server_cpu": round(cpu / elapsed, 3) if cpu is not None else None,
+        "cpu_us": round(cpu / done[0] * 1e6) if cpu is not None and done[0] else None,
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "errors": errors,
@@ -124,12 +134,14 @@ async def measure(
 
 async def run(stack: Any, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
     port = stack.services["catalog"].port
+    process = stack.services["catalog"].process
+    pid = process.pid if process is not None else None  # bench/serve.py itself, no wrapper
     staff = Tokens(stack).header("campus_staff")
     await seed(port, staff)
     results: dict[str, list[dict[str, Any]]] = {BARE: [], SEARCH: [], VALIDATE: [], COMMAND: []}
     for i in range(args.runs):
         for contender in results:
-            outcome = await measure(port, contender, staff, args.clients, args.warmup, args.seconds)
+            outcome = await measure(port, contender, staff, args.clients, args.warmup, args.seconds, pid)
             results[contender].append(outcome)
             print(f"  run {i + 1} {contender}: {outcome['rps']} req/s", file=sys.stderr)
     return results
@@ -146,8 +158,15 @@ def summarise(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             "p99_ms": median([r["p99_ms"] for r in runs]),
             "errors": sum(sum(r["errors"].values()) for r in runs),
             "vs_bare": round(rps / bare, 3) if bare else None,
+            "server_cpu": _median_of(runs, "server_cpu"),
+            "cpu_us": _median_of(runs, "cpu_us"),
         }
     return rows
+
+
+def _median_of(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return median(values) if values else None
 
 
 def render(report: dict[str, Any]) -> str:
@@ -159,19 +178,32 @@ def render(report: dict[str, Any]) -> str:
         f"one catalog process (uvicorn); {report['clients']} keep-alive clients, closed loop; "
         f"{report['seconds']} s per contender, {report['runs']} interleaved runs, medians",
         "",
-        f"{'route':26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}{'target':>8}  verdict",
+        f"{'route':26}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}{'target':>8}  {'verdict':11}"
+        f"{'server CPU':>11}{'µs/req':>8}",
     ]
-    for contender, r in report["summary"].items():
+    summary = report["summary"]
+    for contender, r in summary.items():
         anchor = contender in (BARE, VALIDATE)
         verdict = (
             ("anchor" if contender == BARE else "diagnosis")
             if anchor
             else ("PASS" if r["vs_bare"] >= TARGET else "BELOW")
         )
+        cpu = "" if r.get("server_cpu") is None else f"{r['server_cpu']:.0%}"
+        per_request = "" if r.get("cpu_us") is None else f"{r['cpu_us']:,.0f}"
         lines.append(
             f"{contender:26}{r['rps']:>9,.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
-            f"{r['vs_bare']:>9.0%}{'' if anchor else f'{TARGET:.0%}':>8}  {verdict}"
+            f"{r['vs_bare']:>9.0%}{'' if anchor else f'{TARGET:.0%}':>8}  {verdict:11}{cpu:>11}{per_request:>8}"
         )
+    bare, command = summary[BARE].get("cpu_us"), summary[COMMAND].get("cpu_us")
+    if bare and command:
+        lines += [
+            "",
+            "server CPU: the catalog process's CPU time over each window (a share of one core), and per "
+            "request answered (its relay and projection included).",
+            f"POST /v1/courses costs {command / bare:.2f}x the bare route's CPU per request: where the "
+            f"server is the bottleneck, {TARGET:.0%} of the bare throughput needs at most {1 / TARGET:.0f}x.",
+        ]
     return "\n".join(lines)
 
 
