@@ -1,6 +1,6 @@
 """The testcontainers backend: the same fixtures against container images, where Docker runs.
 
-Selected with ``CAMPUS_TEST_BACKEND=testcontainers``; needs ``pip install testcontainers``
+Selected with ``CAMPUS_TEST_BACKEND=testcontainers``; needs ``pip install -c constraints.txt testcontainers``
 and a Docker daemon (neither is on our build machines: this path gets static checks there).
 """
 
