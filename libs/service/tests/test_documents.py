@@ -99,6 +99,19 @@ async def test_an_unknown_schema_is_a_404_problem(funding):
         assert response.json()["status"] == 404 and name in response.json()["detail"]
 
 
+async def test_a_path_ending_in_a_newline_is_no_route(funding):
+    # Starlette's route patterns end in "$", which also matches before a final newline: without the
+    # kit's guard "/schemas/%0A" was answered as the index "/schemas/" (the fuzzer found it).
+    for path in ("/schemas/%0A", "/asyncapi.yaml%0A", "/health/live%0A", "/openapi.json%0a"):
+        response = await funding.get(path)
+
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/problem+json"), path
+        assert response.json()["status"] == 404
+        assert response.headers["X-Correlation-Id"]
+    assert (await funding.get("/schemas/")).status_code == 200  # the route itself still answers
+
+
 async def test_documents_need_no_token_even_with_a_forged_one(funding):
     forged = {"Authorization": f"Bearer not-a-token-{uuid4()}"}
     for path in ("/asyncapi.yaml", "/schemas/", "/schemas/EnvelopeOpened.v1.json"):

@@ -125,7 +125,12 @@ class RequestContextMiddleware:
         )
         start = time.perf_counter()
         try:
-            await self.app(scope, receive, send_with_id)
+            if scope["path"].endswith("\n"):
+                # Starlette's route patterns end in "$", which also matches before a final newline:
+                # "/schemas/\n" would be served as "/schemas/". No route's path ends in one.
+                await problem(404, "no such resource")(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
         except Exception as exc:
             if owned is not None:
                 owned.record_exception(exc)
