@@ -39,10 +39,11 @@ bench: install
 # The newest versions the ranges allow, resolved in a scratch environment, written to constraints.txt
 # (then run `make test`, and commit the file with what it changed).
 lock:
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(None if v == (3, 11) else f"make lock resolves for Python 3.11, the version of the images (this is {v[0]}.{v[1]}): make lock PYTHON=python3.11")'
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/python -m pip install -q --upgrade pip setuptools wheel
 	.venv-lock/bin/python -m pip install -q --no-build-isolation $(EDITABLE) -r requirements-dev.txt
-	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	{ sed -n '/^#/p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable --exclude pip --exclude setuptools --exclude wheel; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt && rm -rf .venv-lock
 
 schemas: install
