@@ -69,6 +69,16 @@ def test_each_image_is_multi_stage_non_root_with_a_health_check(name):
     assert f"campus_{name}" in dockerfile
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_image_installs_the_pinned_versions(name):
+    dockerfile = (ROOT / "services" / name / "Dockerfile").read_text()
+    assert re.search(r"^COPY constraints\.txt ", dockerfile, re.M)
+    installs = re.findall(r"pip install (?!--upgrade)(.*?/wheels/\*\.whl)", dockerfile)
+    assert installs and all("--constraint constraints.txt" in i for i in installs), installs
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "constraints.txt" not in ignored
+
+
 def test_compose_file_runs_every_service_with_its_database():
     compose = yaml.safe_load((ROOT / "deploy/compose.yaml").read_text())
     services = compose["services"]
