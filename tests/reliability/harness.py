@@ -69,6 +69,9 @@ class Tokens:
         return {"Authorization": f"Bearer {token}"}
 
 
+RESTART_READY_SECONDS = 120  # how long a restarted service may take to be ready again
+
+
 @dataclass
 class Answer:
     """One command as the client saw it in the end (after retries with the same key)."""
@@ -90,7 +93,9 @@ class Load:
 
     stack: Stack
     tokens: Tokens
-    patience: float = 60.0  # how long one command is retried (same key) while its service is away
+    # How long one command is retried (same key) while its service is away: longer than a restart
+    # may take (RESTART_READY_SECONDS), so that a slow restart is not counted as a lost answer.
+    patience: float = RESTART_READY_SECONDS + 30
     answers: list[Answer] = field(default_factory=list)
     sessions: list[tuple[str, str, int]] = field(default_factory=list)  # course, session, capacity
     envelope_id: str = ""

@@ -14,6 +14,7 @@ import pytest
 
 from .harness import (
     CONTEXTS,
+    RESTART_READY_SECONDS,
     Load,
     Tokens,
     check_everything,
@@ -42,7 +43,7 @@ async def crash_under_load(stack, *, rounds: int, load_seconds_per_kill: float) 
     for name in kills:
         await asyncio.sleep(load_seconds_per_kill)
         await asyncio.to_thread(stack.restart_service, name, kill=True)
-        await asyncio.to_thread(stack.wait_ready, 120, [name])
+        await asyncio.to_thread(stack.wait_ready, RESTART_READY_SECONDS, [name])
         last_restart = time.monotonic()
     await asyncio.sleep(load_seconds_per_kill)  # load on the restarted services too
     load.stop()

@@ -17,6 +17,7 @@ from campus_service.testing import eventually
 
 from .harness import (
     CONTEXTS,
+    RESTART_READY_SECONDS,
     Load,
     Tokens,
     check_everything,
@@ -87,7 +88,7 @@ async def expected_roles(http: httpx.AsyncClient, stack, name: str) -> set[str]:
 
 async def takeovers_under_load(stack, rounds: int, load_seconds: float) -> dict:
     async with httpx.AsyncClient(timeout=15) as http:
-        await asyncio.to_thread(stack.wait_ready, 120)
+        await asyncio.to_thread(stack.wait_ready, RESTART_READY_SECONDS)
         for name in CONTEXTS:
             for replica in stack.replicas[name]:
                 await eventually(lambda r=replica: ready(http, r.url), within=120)
