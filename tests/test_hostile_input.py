@@ -23,12 +23,22 @@ def request_schema(doc: dict, operation: dict) -> dict:
     return schema
 
 
+def is_datetime(schema: dict) -> bool:
+    return schema.get("format") == "date-time" or any(is_datetime(s) for s in schema.get("anyOf", []))
+
+
 def hostile_bodies(schema: dict) -> list[bytes | list | dict]:
     properties = list(schema.get("properties", {}))
     wrong_types = {p: {"$": [1, None]} for p in properties}
     huge = {p: "x" * 100_000 for p in properties}
     negative = {p: -(10**30) for p in properties}
-    return [b"{not json", b"", b"null", [], "a string", {}, wrong_types, huge, negative]
+    deep = b"[" * 100_000 + b"]" * 100_000  # deeper than Python's recursion limit
+    times = [p for p, s in schema.get("properties", {}).items() if is_datetime(s)]
+    # Valid ISO instants with no UTC equivalent within years 1-9999.
+    dawn = {p: "0001-01-01T00:00:00+05:00" for p in times}
+    dusk = {p: "9999-12-31T23:00:00-05:00" for p in times}
+    bodies = [b"{not json", b"", b"null", [], "a string", {}, wrong_types, huge, negative, deep]
+    return bodies + ([dawn, dusk] if times else [])
 
 
 def test_no_write_route_answers_5xx_to_hostile_bodies(stack):

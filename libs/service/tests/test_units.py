@@ -223,3 +223,20 @@ def test_tune_gc_freezes_what_is_loaded_and_raises_the_young_threshold():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_unstorable_text_names_each_field_and_lets_the_rest_through():
+    from campus_service.body import unstorable_text
+
+    def fields(raw: bytes) -> list[tuple]:
+        return [e["loc"] for e in unstorable_text(raw)]
+
+    assert fields(rb'{"title": "caf\u00e9 \ud83d\ude00", "n": 1}') == []  # escapes, a surrogate pair
+    assert fields(rb'{"a": {"b": ["ok", "x\u0000"]}, "c": "\udc00", "d": "\ud800x"}') == [
+        ("body", "a", "b", 1),
+        ("body", "c"),
+        ("body", "d"),
+    ]
+    assert fields(rb'{"k\u0000": 1}') == [("body",)]  # a key: named by where it is
+    assert fields(rb'["\u0000"]') == [("body", 0)]
+    assert fields(b'{"title": "\\u0000", oops}') == []  # not JSON: its own validation answers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import nats
@@ -209,10 +210,34 @@ async def test_bad_input_is_422_problem_naming_the_field(client, tokens):
     for body, field in (
         ({**base, "capacity": 0}, "capacity"),
         ({**base, "ends_at": "2030-03-01T08:00:00Z"}, "ends_at"),
+        # Valid ISO instants with no UTC equivalent within years 1-9999 (were a 500).
+        ({**base, "starts_at": "0001-01-01T00:00:00+05:00"}, "starts_at"),
+        ({**base, "ends_at": "9999-12-31T23:00:00-05:00"}, "ends_at"),
     ):
         r = await client.post(f"/v1/courses/{course['id']}/sessions", json=body, headers=staff)
         assert r.status_code == 422 and any(e["field"] == field for e in r.json()["errors"]), r.json()
+    session = await client.post(f"/v1/courses/{course['id']}/sessions", json=base, headers=staff)
+    assert session.status_code == 201, session.text
+    patch = f"/v1/sessions/{session.json()['id']}"
+    for body, field in (
+        ({"ends_at": "2030-03-01T08:00:00Z"}, "ends_at"),  # before the start it keeps
+        ({"starts_at": "9999-12-31T23:00:00-05:00"}, "starts_at"),
+    ):
+        r = await client.patch(patch, json=body, headers=staff)
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field], r.json()
     assert (await client.post("/v1/courses", json={"title": 3})).status_code == 401  # auth before body
+
+    # Text PostgreSQL cannot store (NUL, an unpaired surrogate: JSON escapes) is a 422 naming its
+    # field, before any state is looked at, after authentication.
+    unstorable = json.dumps({**SECNUM, "title": "ab\u0000cd", "objectives": ["ok", "\ud800"]})
+    json_headers = {**staff, "Content-Type": "application/json"}
+    r = await client.post("/v1/courses", content=unstorable, headers=json_headers)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["title", "objectives.1"]
+    r = await client.post("/v1/courses", content=unstorable, headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
+    published = await publish(client, staff, {**DATA, "title": "Données et NUL"})
+    r = await client.post(f"/v1/courses/{published}/reject", json={"reason": "a\u0000"}, headers=staff)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["reason"], r.json()
     agent = tokens.auth(roles=["agent"])
     assert (
         await client.post(f"/v1/courses/{course['id']}/sessions", json={}, headers=agent)

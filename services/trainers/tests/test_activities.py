@@ -29,7 +29,7 @@ async def test_activities_limits_access_and_totals(client, tokens):
     future = await client.post(
         url, json={"kind": "evaluation", "day": "2999-01-01", "hours": 1}, headers=auth
     )
-    assert future.status_code == 422
+    assert future.status_code == 422 and [e["field"] for e in future.json()["errors"]] == ["day"]
 
     logged = await client.post(
         url, json={"kind": "face_to_face", "day": "2025-04-03", "hours": 20}, headers=auth
@@ -40,6 +40,7 @@ async def test_activities_limits_access_and_totals(client, tokens):
         url, json={"kind": "evaluation", "day": "2025-04-03", "hours": 4.5}, headers=auth
     )
     assert too_much.status_code == 422 and "24 hours" in too_much.json()["detail"]
+    assert [e["field"] for e in too_much.json()["errors"]] == ["minutes"]  # hours are counted in minutes
     by_staff = await client.post(
         url, json={"kind": "evaluation", "day": "2025-04-03", "minutes": 240}, headers=staff
     )

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campus_events.store.base import ConcurrencyError
 
+from .body import UNSTORABLE
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
@@ -130,9 +132,10 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
 async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    # FastAPI reports an undecodable JSON body before it resolves any dependency:
-    # authentication and authorisation still come first (CONTRACT).
-    if any(e.get("type") == "json_invalid" for e in errors) and (refusal := await _auth_refusal(request)):
+    # FastAPI reports an undecodable JSON body before it resolves any dependency, and the kit's
+    # routes text they could not store: authentication and authorisation still come first (CONTRACT).
+    first = ("json_invalid", UNSTORABLE)
+    if any(e.get("type") in first for e in errors) and (refusal := await _auth_refusal(request)):
         return refusal
     return validation_problem(field_errors(errors, request=True))
 

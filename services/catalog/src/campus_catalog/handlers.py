@@ -188,8 +188,14 @@ async def change_session_details(
     if changes and state.place is not None:
         try:
             place = cmd.SessionPlace.model_validate({**state.place.model_dump(), **changes})
-        except ValidationError as exc:
-            raise errors.InvalidCommandError(exc.errors()[0]["msg"]) from None
+        except ValidationError as exc:  # each field and its reason; the one rule on the whole: the place
+            fields = [
+                {"field": ".".join(map(str, e["loc"])) or "location", "reason": e["msg"], "in": "body"}
+                for e in exc.errors(include_url=False)
+            ]
+            raise UnprocessableError(
+                f"invalid session: {', '.join(sorted({f['field'] for f in fields}))}", errors=fields
+            ) from None
     return await _change_session(
         store, pool, ctx, cmd.ChangeSession(session_id=session_id, place=place, capacity=capacity)
     )

@@ -132,7 +132,10 @@ class Role(StrEnum):
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 or 9999-12-31T23:00-05:00: no such instant in UTC
+        raise ValueError("out of range: the instant must fall within years 1 to 9999 in UTC") from None
 
 
 AgentId = Annotated[UUID, Field(description="A person's stable pseudonymous id (the token's `sub`).")]

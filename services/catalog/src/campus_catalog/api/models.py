@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme
+from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme, UtcDateTime
 
 from ..domain.commands import CourseFields, DefinePath, SessionPlace, Short, SubThemes, Title, Url
 
@@ -74,8 +73,8 @@ class OptionalReasonIn(In):
 
 
 class SessionIn(In):
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: UtcDateTime
+    ends_at: UtcDateTime
     capacity: Annotated[int, Field(ge=1, le=100_000)]
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     join_url: Url | None = None
@@ -100,8 +99,8 @@ class SessionIn(In):
 
 
 class SessionPatchIn(In):
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: UtcDateTime | None = None
+    ends_at: UtcDateTime | None = None
     capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     join_url: Url | None = None

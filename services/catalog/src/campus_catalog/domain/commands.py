@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme
 
@@ -93,10 +103,16 @@ class SessionPlace(Command):
     join_url: Url | None = None
     trainer_ids: Annotated[list[UUID], Field(max_length=20), AfterValidator(_unique)] = []
 
-    @model_validator(mode="after")
-    def _coherent(self) -> SessionPlace:
-        if self.ends_at <= self.starts_at:
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and value <= starts_at:
             raise ValueError("ends_at must be after starts_at")
+        return value
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> SessionPlace:
         if self.location is None and self.join_url is None:
             raise ValueError("a session needs a location or a join_url")
         return self

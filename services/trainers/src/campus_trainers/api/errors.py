@@ -15,4 +15,7 @@ _BY_STATUS: dict[int, type[DomainError]] = {
 
 
 def as_problem(error: TrainersError) -> DomainError:
-    return _BY_STATUS.get(error.status, ConflictError)(str(error))
+    kind = _BY_STATUS.get(error.status, ConflictError)
+    if error.field is not None:  # listed like a validation error, where clients look for the field
+        return kind(str(error), errors=[{"field": error.field, "reason": str(error), "in": "body"}])
+    return kind(str(error))

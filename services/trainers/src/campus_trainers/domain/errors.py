@@ -6,9 +6,10 @@ from typing import ClassVar
 
 
 class TrainersError(Exception):
-    """Base of the domain's refusals."""
+    """Base of the domain's refusals; a 422 one names the ``field`` of the command it is about."""
 
     status: ClassVar[int] = 409
+    field: ClassVar[str | None] = None
 
 
 class TrainerNotFoundError(TrainersError):
@@ -57,3 +58,4 @@ class DailyLimitExceededError(TrainersError):
     """More than 24 hours logged by one trainer on one day: the request is invalid in itself."""
 
     status = 422
+    field = "minutes"

@@ -38,7 +38,8 @@ def _year(year: int | None) -> int:
 async def log_activity(trainer_id: UUID, body: ActivityIn, ctx: CommandDep, store: StoreDep) -> Response:
     """Log time by kind on a day (at most 24 hours a day in all); 422 beyond."""
     if body.day > datetime.now(UTC).date():
-        raise UnprocessableError("an activity cannot be logged for a day to come")
+        reason = "an activity cannot be logged for a day to come"
+        raise UnprocessableError(reason, errors=[{"field": "day", "reason": reason, "in": "body"}])
     return await run_command(ctx, store, lambda: handlers.log_activity(store, ctx, trainer_id, body))
 
 
