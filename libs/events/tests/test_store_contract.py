@@ -123,3 +123,15 @@ async def test_read_all_in_position_order(store):
     positions = [e.position for e in everything]
     assert positions == sorted(positions)
     assert [e.stream for e in everything][-3:] == streams
+
+
+async def test_streams_with_finds_the_streams_of_an_event_field_once_each_in_order(store):
+    project = str(uuid.uuid4())
+    first, second, other = new_stream(), new_stream(), new_stream()
+    await store.append([make_event(first, 1, project=project)], {first: 0})
+    await store.append([make_event(other, 1, project=str(uuid.uuid4()))], {other: 0})
+    await store.append([make_event(second, 1, project=project)], {second: 0})
+    await store.append([make_event(first, 2, project=project)], {first: 1})  # the same stream again
+    assert await store.streams_with("CourseRevised", "project", project) == [first, second]
+    assert await store.streams_with("CourseProposed", "project", project) == []  # another type
+    assert await store.streams_with("CourseRevised", "project", str(uuid.uuid4())) == []

@@ -18,15 +18,15 @@ GRANT = 10_000_000  # 100,000 €
 AMOUNT = ENVELOPE["amount_cents"]  # 2 M€: room for exactly 20 grants
 
 
-async def prepare(client, committee, manager, project_id, count):
-    """An envelope and ``count`` requests under review."""
+async def prepare(client, committee, manager, project_ids):
+    """An envelope and one request under review per project (a project is funded through one)."""
     envelope = (await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)).json()
     created = await asyncio.gather(
         *(
             client.post(
                 "/v1/funding-requests", json=request_body(project_id, envelope["id"]), headers=manager
             )
-            for _ in range(count)
+            for project_id in project_ids
         )
     )
     ids = [r.json()["id"] for r in created]
@@ -69,8 +69,8 @@ async def assert_books_balance(app, client, committee, envelope_id, reserved):
 
 
 async def sixty_approvals(app, client, committee, manager, publish):
-    project_id = await publish()
-    envelope_id, ids = await prepare(client, committee, manager, project_id, 60)
+    projects = await asyncio.gather(*(publish() for _ in range(60)))
+    envelope_id, ids = await prepare(client, committee, manager, projects)
     responses = await asyncio.gather(*(approve(client, committee, rid) for rid in ids))
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {200: 20, 409: 40}, statuses
@@ -94,7 +94,7 @@ async def test_sixty_concurrent_approvals_soak(app, client, committee, manager, 
 
 async def test_the_same_approval_twice_with_one_key_reserves_once(app, client, committee, manager, publish):
     project_id = await publish()
-    envelope_id, (rid,) = await prepare(client, committee, manager, project_id, 1)
+    envelope_id, (rid,) = await prepare(client, committee, manager, [project_id])
     key = str(uuid.uuid4())
     first, second = await asyncio.gather(
         approve(client, committee, rid, key), approve(client, committee, rid, key)
@@ -111,9 +111,9 @@ async def test_the_envelope_survives_a_restart_mid_load(settings, nats_server, c
     """Approvals in flight when the service stops: clients retry with their keys on the new process."""
     first_app = create_app(settings)
     async with serve(first_app) as client:
-        project_id = await publish_project(nats_server.url, ministry)
-        await project_known(first_app, project_id)
-        envelope_id, ids = await prepare(client, committee, manager, project_id, 30)
+        projects = [await publish_project(nats_server.url, ministry) for _ in range(30)]
+        await asyncio.gather(*(project_known(first_app, p) for p in projects))
+        envelope_id, ids = await prepare(client, committee, manager, projects)
         keys = {rid: f"approve-{rid}" for rid in ids}
         in_flight = [asyncio.create_task(approve(client, committee, rid, keys[rid])) for rid in ids]
         await eventually(lambda: asyncio.sleep(0, sum(t.done() for t in in_flight) >= 5), interval=0.001)

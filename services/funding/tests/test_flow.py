@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+from campus_events.contracts.funding import FundingRequested
 from campus_events.contracts.vocab import ProjectStage
+from campus_events.envelope import Actor, envelope_for
 from campus_service.testing import eventually
 
 from .conftest import ENVELOPE, request_body
@@ -86,12 +88,15 @@ async def test_full_lifecycle_with_ledger(app, client, committee, manager, publi
 async def test_reject_and_dismiss_need_a_motivation(client, committee, manager, publish):
     project_id = await publish()
     envelope = (await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)).json()
-    ids = []
-    for _ in range(2):
+
+    async def file() -> str:
         r = await client.post(
             "/v1/funding-requests", json=request_body(project_id, envelope["id"]), headers=manager
         )
-        ids.append(r.json()["id"])
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    ids = [await file()]
     missing = await client.post(f"/v1/funding-requests/{ids[0]}/reject", json={}, headers=committee)
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "motivation"
     rejected = await client.post(
@@ -100,6 +105,7 @@ async def test_reject_and_dismiss_need_a_motivation(client, committee, manager, 
         headers=committee,
     )
     assert rejected.json()["status"] == "rejected"
+    ids.append(await file())  # a rejected project may apply again
     dismissed = await client.post(
         f"/v1/funding-requests/{ids[1]}/dismiss", json={"motivation": "Dossier incomplet."}, headers=committee
     )
@@ -120,3 +126,51 @@ async def test_a_project_not_known_yet_or_not_in_design_is_a_409(app, client, co
         "/v1/funding-requests", json=request_body(implementing, envelope["id"]), headers=manager
     )
     assert late.status_code == 409 and "implementation" in late.json()["detail"]
+
+
+async def test_a_project_is_co_funded_through_one_request(app, client, committee, manager, ministry, publish):
+    """FACTS: co-funding up to 50 % of the project's cost — a second request would double it."""
+    project_id = await publish()
+    envelope = (await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)).json()
+    body = request_body(project_id, envelope["id"])
+    first = (await client.post("/v1/funding-requests", json=body, headers=manager)).json()
+    second = await client.post("/v1/funding-requests", json=body, headers=manager)
+    assert second.status_code == 409 and first["id"] in second.json()["detail"]
+    for step, payload in (("start-review", None), ("approve", {"granted_cents": 10_000_000})):
+        done = await client.post(
+            f"/v1/funding-requests/{first['id']}/{step}", json=payload, headers=committee
+        )
+        assert done.status_code == 200, done.text
+    again = await client.post("/v1/funding-requests", json=body, headers=manager)
+    assert again.status_code == 409 and "approved" in again.json()["detail"]
+
+    # A request filed at the very moment of the first passed the filing check: its approval is refused.
+    racer = uuid.uuid4()
+    filed = FundingRequested(
+        request_id=racer,
+        project_id=project_id,
+        envelope_id=uuid.UUID(envelope["id"]),
+        ministry=ministry,
+        project_cost_cents=body["project_cost_cents"],
+        requested_cents=body["requested_cents"],
+        expected_satisfaction_rate=0.85,
+        expected_savings_cents=0,
+        summary="Le même projet, déposé deux fois.",
+        requested_by=uuid.uuid4(),
+    )
+    actor = Actor(id=uuid.uuid4(), role="manager")
+    await app.state.runtime.store.append(
+        [envelope_for(filed, racer, ministry=ministry, actor=actor)], {f"request-{racer}": 0}
+    )
+    review = await client.post(f"/v1/funding-requests/{racer}/start-review", headers=committee)
+    assert review.status_code == 200, review.text
+    refused = await client.post(
+        f"/v1/funding-requests/{racer}/approve", json={"granted_cents": 10_000_000}, headers=committee
+    )
+    assert refused.status_code == 409 and first["id"] in refused.json()["detail"]
+    async with app.state.runtime.pool.acquire() as conn:
+        reserved = await conn.fetch(
+            "SELECT data FROM events WHERE type = 'EnvelopeFundsReserved' AND stream = $1",
+            f"envelope-{envelope['id']}",
+        )
+    assert [r["data"]["amount_cents"] for r in reserved] == [10_000_000]

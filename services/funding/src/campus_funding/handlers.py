@@ -28,7 +28,7 @@ from .domain.commands import (
 )
 from .domain.decider import decide, evolve
 from .domain.errors import RequestNotFoundError
-from .domain.state import State
+from .domain.state import RequestState, State
 
 
 def envelope_stream(envelope_id: UUID) -> str:
@@ -48,6 +48,19 @@ async def load(store: EventStore, *streams: str) -> tuple[State, dict[str, int]]
         for recorded in envelopes:
             state = evolve(state, recorded.event())
     return state, versions
+
+
+async def project_requests(
+    store: EventStore, project_id: UUID, *, but: UUID | None = None
+) -> tuple[RequestState, ...]:
+    """The project's funding requests (but ``but``), from the log: an approval sees the one granted
+    just before it (approvals on one envelope are serialised by its stream's version)."""
+    found = []
+    for stream in await store.streams_with("FundingRequested", "project_id", str(project_id)):
+        state, _ = await load(store, stream)
+        if state.request is not None and state.request.request_id != but:
+            found.append(state.request)
+    return tuple(found)
 
 
 def _wrap(ctx: CommandContext, events: list[CampusEvent], ministry: str | None) -> list[Envelope]:
@@ -82,7 +95,8 @@ async def open_envelope(store: EventStore, ctx: CommandContext, command: OpenEnv
 
 async def request_funding(store: EventStore, ctx: CommandContext, command: RequestFunding) -> Outcome:
     state, _ = await load(store, envelope_stream(command.envelope_id))
-    events = decide(state, command)
+    others = await project_requests(store, command.project_id)
+    events = decide(state.model_copy(update={"project_requests": others}), command)
     after = _fold(state, events)
     assert after.request is not None
     # Only the new request's stream is written: the envelope's rules do not change once opened.
@@ -108,6 +122,9 @@ async def decide_on_request(
         with_envelope, envelope_versions = await load(store, envelope_stream(state.request.envelope_id))
         state = state.model_copy(update={"envelope": with_envelope.envelope})
         versions.update(envelope_versions)
+    if isinstance(command, ApproveFunding):
+        others = await project_requests(store, state.request.project_id, but=command.request_id)
+        state = state.model_copy(update={"project_requests": others})
     events = decide(state, command)
     after = _fold(state, events)
     assert after.request is not None

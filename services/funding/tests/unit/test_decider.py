@@ -139,6 +139,49 @@ def test_request_for_a_project_outside_design_is_refused(stage):
         decide(given(OPENED), request_funding(project_stage=stage))
 
 
+def another_request(*events):
+    """The state of another request of the same project, after ``events`` of its own."""
+    other = {**REF, "request_id": uuid.uuid4()}
+    state = given(FundingRequested(**{**REQUESTED.model_dump(), **other}))
+    for make in events:
+        state = evolve(state, make(other))
+    assert state.request is not None
+    return state.request
+
+
+REVIEW_IT = lambda ref: FundingReviewStarted(**ref)  # noqa: E731 - the steps another request went through
+GRANT_IT = lambda ref: FundingApproved(**ref, granted_cents=5_000_000)  # noqa: E731
+PAY_IT = lambda ref: FundingDisbursed(**ref, amount_cents=5_000_000, tranche=1)  # noqa: E731
+
+
+@pytest.mark.parametrize(
+    "steps", [(), (REVIEW_IT,), (REVIEW_IT, GRANT_IT), (REVIEW_IT, GRANT_IT, PAY_IT)], ids=len
+)
+def test_a_project_with_a_request_open_or_granted_gets_no_second_one(steps):
+    other = another_request(*steps)
+    state = given(OPENED).model_copy(update={"project_requests": (other,)})
+    with pytest.raises(e.ProjectAlreadyFundedError, match=str(other.request_id)):
+        decide(state, request_funding())
+
+
+@pytest.mark.parametrize("ending", [FundingRejected, FundingDismissed])
+def test_a_project_may_apply_again_after_a_rejection_or_a_dismissal(ending):
+    other = another_request(REVIEW_IT, lambda ref: ending(**ref, motivation="Dossier incomplet."))
+    state = given(OPENED).model_copy(update={"project_requests": (other,)})
+    assert decide(state, request_funding()) == [REQUESTED]
+
+
+def test_of_two_requests_filed_at_once_for_one_project_only_one_is_granted():
+    command = c.ApproveFunding(actor_id=ACTOR, request_id=REQUEST, granted_cents=8_000_000)
+    reviewing = given(OPENED, REQUESTED, REVIEWING)
+    # The other one still under review: this approval goes through.
+    pending = reviewing.model_copy(update={"project_requests": (another_request(REVIEW_IT),)})
+    assert decide(pending, command) == [APPROVED, RESERVED]
+    granted = another_request(REVIEW_IT, GRANT_IT)
+    with pytest.raises(e.ProjectAlreadyFundedError, match=str(granted.request_id)):
+        decide(reviewing.model_copy(update={"project_requests": (granted,)}), command)
+
+
 # --- decisions -------------------------------------------------------------------------------
 
 

@@ -58,6 +58,13 @@ class EventStore(Protocol):
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]: ...
 
+    async def streams_with(self, event_type: str, field: str, value: str) -> list[str]:
+        """The streams holding an event of ``event_type`` whose ``data[field]`` is the string
+        ``value`` (an id, say), in the order of those events: a lookup on the log itself, so it sees every committed
+        append (a projection may lag behind). For rules across aggregates, e.g. a project's funding
+        requests."""
+        ...
+
 
 def check_streams(events: Sequence[Envelope], expected: Expected) -> list[str]:
     """The streams of ``expected`` in a stable order; every event's stream must be among them."""

@@ -62,3 +62,7 @@ class InMemoryEventStore:
 
     async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Envelope]:
         return self._all[after_position : after_position + limit]
+
+    async def streams_with(self, event_type: str, field: str, value: str) -> list[str]:
+        found = (e.stream for e in self._all if e.type == event_type and e.data.get(field) == value)
+        return list(dict.fromkeys(found))

@@ -467,6 +467,16 @@ class PostgresEventStore:
             )
         return [row_to_envelope(r) for r in rows]
 
+    async def streams_with(self, event_type: str, field: str, value: str) -> list[str]:
+        async with self._pool().acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT stream FROM events WHERE type = $1 AND data->>$2 = $3 ORDER BY position",
+                event_type,
+                field,
+                value,
+            )
+        return list(dict.fromkeys(r["stream"] for r in rows))
+
     def _pool(self) -> asyncpg.Pool:
         assert self.pool is not None, "a store without a pool appends on a given connection"
         return self.pool

@@ -20,6 +20,7 @@ STATUS: dict[type[errors.FundingError], type[DomainError]] = {
     errors.ProjectNotReadyError: ConflictError,
     errors.InvalidTransitionError: ConflictError,
     errors.EnvelopeExhaustedError: ConflictError,
+    errors.ProjectAlreadyFundedError: ConflictError,
 }
 
 T = TypeVar("T")

@@ -41,6 +41,7 @@ from .errors import (
     EnvelopeNotFoundError,
     InvalidEnvelopeError,
     InvalidTransitionError,
+    ProjectAlreadyFundedError,
     ProjectCostOutOfBoundsError,
     ProjectNotReadyError,
     RateAboveMaximumError,
@@ -137,6 +138,13 @@ def _request_funding(state: State, command: RequestFunding) -> list[CampusEvent]
             f" project's cost, above the envelope's max_rate of {envelope.max_rate:.0%}",
             field="requested_cents",
         )
+    for other in state.project_requests:  # one request at a time, and none once one was granted
+        if other.status in OPEN or other.decision == RequestStatus.APPROVED:
+            raise ProjectAlreadyFundedError(
+                f"project {command.project_id} already has funding request {other.request_id}"
+                f" ({other.status.value}): a project is co-funded through one request"
+                " (a new one may follow a rejected or dismissed request)"
+            )
     if command.project_stage is None:
         raise ProjectNotReadyError(
             f"project {command.project_id} is not yet known to the funding service — retry shortly"
@@ -168,6 +176,12 @@ def _approve(
     state: State, request: RequestState, command: ApproveFunding, ref: dict[str, UUID]
 ) -> list[CampusEvent]:
     _require(request, (RequestStatus.UNDER_REVIEW,), "approve")
+    for other in state.project_requests:  # two requests filed at once: only one may be granted
+        if other.request_id != request.request_id and other.decision == RequestStatus.APPROVED:
+            raise ProjectAlreadyFundedError(
+                f"project {request.project_id} was already granted funding by request"
+                f" {other.request_id}: a project is co-funded through one request"
+            )
     if command.granted_cents > request.requested_cents:
         raise AmountAboveLimitError(
             f"granted_cents {command.granted_cents} is above the requested {request.requested_cents}",

@@ -50,3 +50,7 @@ class InvalidTransitionError(FundingError):
 
 class EnvelopeExhaustedError(FundingError):
     """Not enough is available on the envelope for this grant."""
+
+
+class ProjectAlreadyFundedError(FundingError):
+    """The project has another request open or granted: a project is co-funded through one."""

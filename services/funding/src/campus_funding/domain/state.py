@@ -84,6 +84,9 @@ class State(Frozen):
 
     envelope: EnvelopeState | None = None
     request: RequestState | None = None
+    # The project's other funding requests (read from the log by the handler, not folded here):
+    # a project is co-funded up to the envelope's rate of its cost through one request.
+    project_requests: tuple[RequestState, ...] = ()
 
 
 def evolve(state: State, event: CampusEvent) -> State:
