@@ -134,6 +134,11 @@ async def test_completion_attestation_rating_erasure_and_stats(client, catalog, 
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert "Jeanne Dupont" in text and "Booster agile" in text and done["attestation_id"] in text
     assert "02/03/2026" in text and "Campus du numérique public" in text
+    # A later token without the identity claims does not forget the name.
+    bare = tokens.auth(roles=["agent"], ministry="dinum", sub=me)
+    assert (await client.get(url, headers=bare)).status_code == 200
+    pdf = await client.get(f"{url}/attestation", headers=bare)
+    assert "Jeanne Dupont" in PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert (await client.get(f"{url}/attestation", headers=agent(tokens)[1])).status_code == 403
 
     assert (await client.post(f"{url}/rating", json={"score": 9}, headers=headers)).status_code == 422

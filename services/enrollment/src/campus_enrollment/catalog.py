@@ -64,13 +64,17 @@ async def remember_agent(
     given: str | None,
     usual: str | None,
 ) -> None:
+    # A claim the token does not carry keeps what an earlier token said (a gateway may send the
+    # identity claims only at sign-in): the attestation keeps the agent's name until erasure.
     await pool.execute(
-        "INSERT INTO agent_profiles (agent_id, ministry, email, given_name, usual_name) VALUES ($1, $2, $3, $4, $5)"
-        " ON CONFLICT (agent_id) DO UPDATE SET ministry = excluded.ministry, email = excluded.email,"
-        " given_name = excluded.given_name, usual_name = excluded.usual_name, updated_at = now()"
-        " WHERE (agent_profiles.ministry, agent_profiles.email, agent_profiles.given_name,"
-        " agent_profiles.usual_name) IS DISTINCT FROM"
-        " (excluded.ministry, excluded.email, excluded.given_name, excluded.usual_name)",
+        "INSERT INTO agent_profiles AS p (agent_id, ministry, email, given_name, usual_name)"
+        " VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (agent_id) DO UPDATE SET ministry = coalesce(excluded.ministry, p.ministry),"
+        " email = coalesce(excluded.email, p.email), given_name = coalesce(excluded.given_name, p.given_name),"
+        " usual_name = coalesce(excluded.usual_name, p.usual_name), updated_at = now()"
+        " WHERE (p.ministry, p.email, p.given_name, p.usual_name) IS DISTINCT FROM"
+        " (coalesce(excluded.ministry, p.ministry), coalesce(excluded.email, p.email),"
+        " coalesce(excluded.given_name, p.given_name), coalesce(excluded.usual_name, p.usual_name))",
         agent_id,
         ministry,
         email,
