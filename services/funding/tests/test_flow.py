@@ -73,6 +73,9 @@ async def test_full_lifecycle_with_ledger(app, client, committee, manager, publi
 
     shown = await eventually(request_closed)
     assert shown["decision"]["status"] == "approved" and shown["remaining_cents"] == 0
+    # Every answer after the decision carries it as a read gives it: who, when, why.
+    assert approved.json()["decision"] == shown["decision"] and shown["decision"]["at"] is not None
+    assert released.json()["decision"] == shown["decision"] == first.json()["decision"]
     other = tokens.auth(roles=["manager"], ministry="autre")
     assert (await client.get(base, headers=other)).status_code == 403
     listed = (

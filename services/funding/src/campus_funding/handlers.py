@@ -19,9 +19,7 @@ from .api.models import EnvelopeOut, RequestOut
 from .domain.commands import (
     ApproveFunding,
     DisburseFunding,
-    DismissFunding,
     OpenEnvelope,
-    RejectFunding,
     ReleaseFunding,
     RequestCommand,
     RequestFunding,
@@ -46,8 +44,19 @@ async def load(store: EventStore, *streams: str) -> tuple[State, dict[str, int]]
         envelopes = await store.read_stream(stream)
         versions[stream] = envelopes[-1].stream_version if envelopes else 0
         for recorded in envelopes:
-            state = evolve(state, recorded.event())
+            state = _decided(evolve(state, recorded.event()), recorded)
     return state, versions
+
+
+DECISIONS = frozenset({"FundingApproved", "FundingRejected", "FundingDismissed"})
+
+
+def _decided(state: State, recorded: Envelope) -> State:
+    """``state`` with who decided its request and when, if ``recorded`` is the decision."""
+    if recorded.type not in DECISIONS or state.request is None:
+        return state
+    decided = {"decided_by": recorded.actor.id, "decided_at": recorded.occurred_at}
+    return state.model_copy(update={"request": state.request.model_copy(update=decided)})
 
 
 async def project_requests(
@@ -128,11 +137,11 @@ async def decide_on_request(
     events = decide(state, command)
     after = _fold(state, events)
     assert after.request is not None
-    decided_by = (
-        ctx.principal.sub if isinstance(command, ApproveFunding | RejectFunding | DismissFunding) else None
-    )
-    body = RequestOut.of(after.request, decided_by=decided_by)
     envelopes = _wrap(ctx, events, after.request.ministry)
+    for recorded in envelopes:  # the answer carries the decision as a read will (who, when)
+        after = _decided(after, recorded)
+    assert after.request is not None
+    body = RequestOut.of(after.request)
     if isinstance(command, DisburseFunding):  # a disbursement is created in its collection
         location = f"/v1/funding-requests/{command.request_id}"
         return Outcome(envelopes, versions, body, status=201, location=location)

@@ -152,7 +152,7 @@ class RequestOut(BaseModel):
     decision: DecisionOut | None = None
 
     @classmethod
-    def of(cls, request: RequestState, decided_by: UUID | None = None) -> RequestOut:
+    def of(cls, request: RequestState) -> RequestOut:
         return cls(
             id=request.request_id,
             project_id=request.project_id,
@@ -174,7 +174,12 @@ class RequestOut(BaseModel):
             criteria=list(request.criteria),
             summary=request.summary,
             requested_by=request.requested_by,
-            decision=DecisionOut(status=request.decision, by=decided_by, motivation=request.motivation)
+            decision=DecisionOut(
+                status=request.decision,
+                by=request.decided_by,
+                at=request.decided_at,
+                motivation=request.motivation,
+            )
             if request.decision
             else None,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -72,6 +73,9 @@ class RequestState(Frozen):
     tranches: int = 0
     motivation: str | None = None
     decision: RequestStatus | None = None
+    # Who decided and when: the decision event's envelope (actor, time), set where envelopes are read.
+    decided_by: UUID | None = None
+    decided_at: datetime | None = None
 
     @property
     def remaining_cents(self) -> int:
