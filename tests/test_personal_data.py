@@ -116,10 +116,11 @@ async def columns_mentioning(stack, needles: list[str]) -> list[str]:
     return found
 
 
-def erase_with_the_cli(stack, agent: uuid.UUID) -> subprocess.CompletedProcess[str]:
+def erase_with_the_cli(stack, agent: uuid.UUID, **env_extra: str) -> subprocess.CompletedProcess[str]:
     campus = Path(sys.executable).parent / "campus"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")} | {
-        "CAMPUS_HOME": str(stack.root)
+        "CAMPUS_HOME": str(stack.root),
+        **env_extra,
     }
     return subprocess.run([str(campus), "erase-agent", str(agent)], env=env, capture_output=True, text=True,
                           timeout=60, check=False)  # fmt: skip
@@ -150,10 +151,21 @@ async def test_no_event_carries_a_name_or_an_email_and_erasure_leaves_none(stack
     assert await columns_mentioning(stack, [EMAIL, GIVEN, USUAL]) == []
     assert await columns_mentioning(stack, list(OTHER)), "the other agent is not erased yet"
 
+    # One service out of reach: the other is erased, the command says which is not, and fails.
+    partial = await asyncio.to_thread(
+        erase_with_the_cli, stack, by_cli, CAMPUS_TRAINERS_URL="http://127.0.0.1:9"
+    )
+    assert partial.returncode == 1, partial.stdout + partial.stderr
+    assert "enrollment: 200, personal details erased" in partial.stdout, partial.stdout
+    assert "trainers: NOT ERASED, unreachable" in partial.stdout, partial.stdout
     done = await asyncio.to_thread(erase_with_the_cli, stack, by_cli)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "enrollment: 200" in done.stdout and "trainers: 200" in done.stdout, done.stdout
+    assert "enrollment: 200, nothing held" in done.stdout, done.stdout  # erased by the first run
+    assert "trainers: 200, personal details erased" in done.stdout, done.stdout
     assert await columns_mentioning(stack, [EMAIL, GIVEN, USUAL, *OTHER]) == []
+    bad = await asyncio.to_thread(erase_with_the_cli, stack, "not-an-id")  # type: ignore[arg-type]
+    assert bad.returncode == 2 and "not an agent id" in bad.stdout + bad.stderr
+    assert "Traceback" not in bad.stdout + bad.stderr
 
     await asyncio.to_thread(still_answers_with_the_id, stack, by_api)
 

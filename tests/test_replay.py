@@ -278,6 +278,8 @@ async def test_the_command_rebuilds_and_compares(app, client, nats_server, tmp_p
         (["nowhere", "x"], "unknown service 'nowhere'; services: catalog, enrollment"),
         (["catalog", "x"], "rebuildable: catalog-read-models, catalog-registered-trainers"),
         (["trainers", "trainers-catalog"], "cannot be rebuilt alone"),
+        # Built by a factory around the service's roster cache: known, and refused for its reason.
+        (["enrollment", "enrollment-catalog"], "enrollment-catalog cannot be rebuilt alone"),
     ],
 )
 def test_the_command_names_the_valid_choices(args, message, tmp_path):

@@ -212,17 +212,20 @@ def erase_agent_command(agent_id: str) -> None:
     """Erase an agent's personal details in every service that holds them (enrollment, trainers)."""
     from campus_service.devkeys import mint_token
 
-    from .operate import erase_agent
+    from .operate import erase_agent, erasure_line
     from .status import service_urls
 
-    agent = str(uuid.UUID(agent_id))
+    try:
+        agent = str(uuid.UUID(agent_id))
+    except ValueError:
+        raise typer.BadParameter(f"{agent_id!r} is not an agent id (a UUID)", param_hint="AGENT_ID") from None
     root = campus_home()
     token = mint_token((root / "keys" / "private.pem").read_bytes(), sub=str(uuid.uuid4()), roles=["admin"],
                        ministry="dinum", ttl=300)  # fmt: skip
     results = erase_agent(service_urls(root), token, agent)
     for service, outcome in results.items():
-        typer.echo(f"{service}: {outcome['status']}")
-    if any(o["status"] >= 300 for o in results.values()):
+        typer.echo(erasure_line(service, outcome))
+    if any(not 200 <= o["status"] < 300 for o in results.values()):
         raise typer.Exit(1)
 
 
@@ -256,3 +259,28 @@ def replay_command(
         render(out)
     if out["dead_lettered"] or any((out.get("differences") or {}).values()):
         raise typer.Exit(1)
+
+
+def main() -> None:
+    """The ``campus`` command (the script's entry point): an operator's mistake or a server out of
+    reach is one line on stderr, not a traceback (exit 2 and 1)."""
+    import httpx
+    import nats.errors
+
+    from .replay import UsageError
+
+    try:
+        app()
+    except UsageError as exc:
+        typer.echo(f"campus: {exc}", err=True)
+        raise SystemExit(2) from None
+    except FileNotFoundError as exc:
+        typer.echo(f"campus: {exc.filename} not found: is CAMPUS_HOME a running stack's folder?", err=True)
+        raise SystemExit(1) from None
+    except (OSError, httpx.HTTPError, nats.errors.Error) as exc:
+        reason = str(exc) or "no answer"
+        typer.echo(
+            f"campus: cannot reach a server ({type(exc).__name__}: {reason}); `campus status` says what runs",
+            err=True,
+        )
+        raise SystemExit(1) from None

@@ -135,15 +135,34 @@ async def drop_dead_letters(root: Path, service: str, ids: list[int]) -> int:
 
 
 def erase_agent(urls: dict[str, str], token: str, agent_id: str) -> dict[str, Any]:
-    """POST /v1/agents/{id}/erase on every service that holds personal details."""
+    """POST /v1/agents/{id}/erase on every service that holds personal details; a service that
+    cannot be reached is reported (``status`` 0, ``error``) and the others are still erased."""
     results: dict[str, Any] = {}
     with httpx.Client(timeout=10) as client:
         for service in ("enrollment", "trainers"):
-            response = client.post(
-                f"{urls[service]}/v1/agents/{agent_id}/erase", headers={"Authorization": f"Bearer {token}"}
-            )
+            try:
+                response = client.post(
+                    f"{urls[service]}/v1/agents/{agent_id}/erase",
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx.HTTPError as exc:
+                results[service] = {"status": 0, "error": f"{type(exc).__name__}: {exc}"}
+                continue
             results[service] = {"status": response.status_code, "body": _json(response)}
     return results
+
+
+def erasure_line(service: str, outcome: dict[str, Any]) -> str:
+    """What ``campus erase-agent`` did on one service, in words."""
+    status, body = outcome["status"], outcome.get("body")
+    if status == 0:
+        return f"{service}: NOT ERASED, unreachable ({outcome['error']}): run the command again"
+    if status >= 300:
+        detail = body.get("detail") if isinstance(body, dict) else body
+        return f"{service}: NOT ERASED, {status} {detail}: run the command again"
+    if isinstance(body, dict) and body.get("erased"):
+        return f"{service}: {status}, personal details erased"
+    return f"{service}: {status}, nothing held (never seen, or erased before)"
 
 
 def _json(response: httpx.Response) -> Any:

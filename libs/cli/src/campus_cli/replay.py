@@ -29,13 +29,18 @@ class UsageError(Exception):
 
 
 def projections_of(service: str) -> dict[str, Projection]:
-    """The service's projections: its ``PROJECTIONS`` list, else the ``Projection`` objects of its module."""
+    """The service's projections: its ``PROJECTIONS`` list, or those its ``operator_projections()``
+    builds (projections made by a factory, e.g. around the service's caches), else the
+    ``Projection`` objects of its module."""
     if service not in SERVICES:
         raise UsageError(f"unknown service {service!r}; services: {', '.join(SERVICES)}")
     module = importlib.import_module(f"campus_{service}.projections")
-    found = getattr(module, "PROJECTIONS", None) or [
-        value for value in vars(module).values() if isinstance(value, Projection)
-    ]
+    factory = getattr(module, "operator_projections", None)
+    found = (
+        getattr(module, "PROJECTIONS", None)
+        or (factory() if factory is not None else None)
+        or [value for value in vars(module).values() if isinstance(value, Projection)]
+    )
     return {p.name: p for p in found}
 
 

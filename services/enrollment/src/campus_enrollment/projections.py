@@ -168,3 +168,10 @@ ENROLLMENTS = Projection(
 
 def projections(rosters: Rosters) -> list[Projection]:
     return [catalog_projection(rosters), TRAINERS, ENROLLMENTS]
+
+
+def operator_projections() -> list[Projection]:
+    """The projections as an operator's tool runs them outside the service (`campus dead-letters
+    retry`, `campus replay`): with a roster cache of their own (their appends still check each
+    stream's version)."""
+    return projections(Rosters())
