@@ -166,8 +166,8 @@ async def run_scenario(s: Scenario) -> None:
         "catalog",
         f"/v1/sessions/{s1['id']}",
         staff,
-        starts_at="2027-03-02T09:00:00Z",
-        ends_at="2027-03-02T12:00:00Z",
+        starts_at="2026-03-02T09:00:00Z",  # held already: its enrolments can be completed
+        ends_at="2026-03-02T12:00:00Z",
     )
     await s.call("PATCH", "catalog", f"/v1/sessions/{s1['id']}", staff, capacity=2)
 

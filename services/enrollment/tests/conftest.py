@@ -74,10 +74,13 @@ class Catalog:
         return course_id
 
     async def session(
-        self, course_id: uuid.UUID, capacity: int, trainer_ids: list[uuid.UUID] | None = None
+        self,
+        course_id: uuid.UUID,
+        capacity: int,
+        trainer_ids: list[uuid.UUID] | None = None,
+        start: datetime = datetime(2026, 3, 2, 9, tzinfo=UTC),  # held already
     ) -> uuid.UUID:
         session_id = uuid.uuid4()
-        start = datetime(2026, 3, 2, 9, tzinfo=UTC)
         await self.publish(
             SessionScheduled(
                 session_id=session_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from campus_service.testing import eventually
 
@@ -229,3 +230,18 @@ async def test_a_learning_path_is_completed_with_its_last_course(app, client, ca
     row = await eventually(path_completed)
     assert row["data"]["path_id"] == str(path) and row["data"]["agent_id"] == str(me)
     assert row["data"]["enrollment_ids"] == [m["id"] for m in made]
+
+
+async def test_no_completion_nor_attestation_before_the_session_starts(client, catalog, tokens):
+    course = await catalog.course(title="Session à venir")
+    later = await catalog.session(course, capacity=2, start=datetime.now(UTC) + timedelta(days=30))
+    _, headers = agent(tokens)
+    made = await client.post(
+        "/v1/enrollments", json={"course_id": str(course), "session_id": str(later)}, headers=headers
+    )
+    assert made.status_code == 201, made.text
+    staff = tokens.auth(roles=["campus_staff"], ministry="dinum")
+    early = await client.post(f"/v1/enrollments/{made.json()['id']}/complete", headers=staff)
+    assert early.status_code == 409 and "once its session has started" in early.json()["detail"]
+    attestation = await client.get(f"/v1/enrollments/{made.json()['id']}/attestation", headers=headers)
+    assert attestation.status_code in (404, 409), attestation.text  # none was issued

@@ -162,7 +162,12 @@ async def cancel(
 
 
 async def complete(
-    store: PostgresEventStore, rosters: Rosters, ctx: CommandContext, stream: str, enrollment_id: UUID
+    store: PostgresEventStore,
+    rosters: Rosters,
+    ctx: CommandContext,
+    stream: str,
+    enrollment_id: UUID,
+    session_starts_at: datetime | None = None,
 ) -> Outcome:
     roster, version = await rosters.load(store, stream)
     command = CompleteEnrollment(
@@ -170,6 +175,7 @@ async def complete(
         attestation_id=uuid4(),
         completed_at=datetime.now(UTC),
         completed_by=ctx.principal.sub,
+        session_starts_at=session_starts_at,
     )
     (event,) = decide(roster, command)
     response = out(

@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,8 +121,12 @@ def test_completion_then_one_rating():
     rate = RateCourse(enrollment_id=events[0].enrollment_id, agent_id=events[0].agent_id, score=5)
     with pytest.raises(InvalidTransitionError):
         decide(fold(events), rate)
-    done = decide(fold(events), complete)
+    future = complete.model_copy(update={"session_starts_at": complete.completed_at + timedelta(hours=1)})
+    with pytest.raises(InvalidTransitionError, match="once its session has started"):
+        decide(fold(events), future)  # no attestation for a session still to come
+    done = decide(fold(events), complete.model_copy(update={"session_starts_at": complete.completed_at}))
     assert isinstance(done[0], CourseCompleted) and done[0].attestation_id == complete.attestation_id
+    assert "session_starts_at" not in done[0].model_dump()  # not part of the event
     rated = decide(fold(events + done), rate)
     assert isinstance(rated[0], CourseRated)
     with pytest.raises(InvalidTransitionError):

@@ -49,6 +49,9 @@ class CompleteEnrollment(Command):
     attestation_id: UUID
     completed_at: datetime
     completed_by: UUID
+    # When the enrolment's session starts (None: a course without sessions): none is completed,
+    # and no attestation issued, before its session has started.
+    session_starts_at: datetime | None = None
 
 
 class RateCourse(Command):

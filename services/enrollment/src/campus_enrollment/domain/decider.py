@@ -191,7 +191,14 @@ def decide(state: Roster, command: Command) -> list[CourseEnrollmentEvent]:
                 raise InvalidTransitionError(
                     f"only an enrolled agent can complete; this one is {seat.status}"
                 )
-            return [CourseCompleted(**_ids(seat), **command.model_dump(exclude={"enrollment_id"}))]
+            starts = command.session_starts_at
+            if starts is not None and command.completed_at < starts:
+                raise InvalidTransitionError(
+                    f"the session starts on {starts.isoformat()}: an enrolment is completed once its"
+                    " session has started"
+                )
+            fields = command.model_dump(exclude={"enrollment_id", "session_starts_at"})
+            return [CourseCompleted(**_ids(seat), **fields)]
         case RateCourse():
             seat = state.seat(command.enrollment_id)
             if seat.agent_id != command.agent_id:

@@ -96,8 +96,9 @@ async def complete(
 ) -> Response:
     found = await _located(pool, enrollment_id)
     principal = ctx.principal
+    session = await catalog.session(pool, UUID(found["session_id"])) if found.get("session_id") else None
+    starts_at = session.starts_at if session is not None else None
     if not principal.has_role("campus_staff"):
-        session = await catalog.session(pool, UUID(found["session_id"])) if found.get("session_id") else None
         if session is None or principal.sub not in session.trainer_ids:
             raise ForbiddenError("only the Campus staff or the session's trainer can record a completion")
         if not await catalog.trainer_active(pool, principal.sub):
@@ -106,7 +107,9 @@ async def complete(
     stream = str(found["stream"])
     async with rosters.hold(stream):
         return await run_command(
-            ctx, store, lambda: guarded(handlers.complete(store, rosters, ctx, stream, enrollment_id))
+            ctx,
+            store,
+            lambda: guarded(handlers.complete(store, rosters, ctx, stream, enrollment_id, starts_at)),
         )
 
 
