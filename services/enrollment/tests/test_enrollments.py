@@ -145,6 +145,15 @@ async def test_completion_attestation_rating_erasure_and_stats(client, catalog, 
     assert (await client.post(f"{url}/rating", json={"score": 9}, headers=headers)).status_code == 422
     rated = await client.post(f"{url}/rating", json={"score": 4, "comment": "Très utile"}, headers=headers)
     assert rated.status_code == 200 and rated.json()["score"] == 4
+
+    async def rated_read():
+        r = await client.get(url, headers=headers)
+        return r.json() if r.json().get("score") == 4 else None
+
+    # The answers carry the new state as a read gives it (CONTRACT), not nulls.
+    shown = await eventually(rated_read)
+    assert shown["enrolled_by"] == str(me) and shown["attestation_id"] == done["attestation_id"]
+    assert rated.json() == shown and done == {**shown, "score": None, "comment": None}
     assert (await client.post(f"{url}/rating", json={"score": 4}, headers=headers)).status_code == 409
 
     async def stats_ready():

@@ -77,6 +77,8 @@ def out(roster: Roster, event: CourseEnrollmentEvent, **extra: object) -> Enroll
         "session_id": event.session_id,
         "status": seat.status if seat else EnrollmentStatus.ENROLLED,
     }
+    if seat is not None:
+        fields |= {k: getattr(seat, k) for k in ("enrolled_by", "attestation_id", "completed_at")}
     return EnrollmentOut(**{**fields, **extra})
 
 

@@ -6,6 +6,7 @@ enrolments in a self-paced course. ``decide`` never does I/O: capacity comes in 
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -49,6 +50,10 @@ class Seat(BaseModel):
     session_id: UUID | None
     status: EnrollmentStatus
     rated: bool = False
+    # What a command's answer shows as a read does (CONTRACT: a write answers the new state).
+    enrolled_by: UUID | None = None
+    attestation_id: UUID | None = None
+    completed_at: datetime | None = None
 
 
 class Roster(BaseModel):
@@ -96,6 +101,7 @@ def evolve(state: Roster, event: CourseEnrollmentEvent) -> Roster:
                 course_id=event.course_id,
                 session_id=event.session_id,
                 status=EnrollmentStatus.WAITLISTED if waiting else EnrollmentStatus.ENROLLED,
+                enrolled_by=event.enrolled_by,
             )
             return state.model_copy(
                 update={
@@ -126,7 +132,9 @@ def evolve(state: Roster, event: CourseEnrollmentEvent) -> Roster:
             )
         case CourseCompleted():
             seat = state.seat(event.enrollment_id)
-            return state.model_copy(update={"seats": _with(state, seat, status=EnrollmentStatus.COMPLETED)})
+            completed = {"attestation_id": event.attestation_id, "completed_at": event.completed_at}
+            seats = _with(state, seat, status=EnrollmentStatus.COMPLETED, **completed)
+            return state.model_copy(update={"seats": seats})
         case CourseRated():
             seat = state.seat(event.enrollment_id)
             return state.model_copy(update={"seats": _with(state, seat, rated=True)})
