@@ -16,6 +16,7 @@ from campus_events.contracts.catalog import (
     CourseProposed,
     CoursePublished,
     LearningPathDefined,
+    LearningPathPublished,
     SessionCancelled,
     SessionCapacityChanged,
     SessionScheduled,
@@ -109,11 +110,13 @@ class Catalog:
             SessionCancelled(session_id=session_id, course_id=course_id, reason="test"), session_id
         )
 
-    async def path(self, course_ids: list[uuid.UUID]) -> uuid.UUID:
+    async def path(self, course_ids: list[uuid.UUID], *, published: bool = True) -> uuid.UUID:
         path_id = uuid.uuid4()
         await self.publish(
             LearningPathDefined(path_id=path_id, title="Parcours data", course_ids=course_ids), path_id
         )
+        if published:
+            await self.publish(LearningPathPublished(path_id=path_id), path_id)
         return path_id
 
     async def trainer(self, trainer_id: uuid.UUID) -> None:

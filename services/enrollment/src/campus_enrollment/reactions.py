@@ -82,9 +82,10 @@ async def fill_free_seats(
 
 
 async def complete_paths(conn: asyncpg.Connection, agent_id: UUID, course_id: UUID, cause: Envelope) -> None:
-    """After a completion: every learning path whose courses are now all completed is completed."""
+    """After a completion: every published learning path whose courses are now all completed is
+    completed (a draft path is in no catalogue: nobody follows it yet)."""
     paths = await conn.fetch(
-        "SELECT path_id, course_ids FROM catalog_paths WHERE $1 = ANY(course_ids)", course_id
+        "SELECT path_id, course_ids FROM catalog_paths WHERE $1 = ANY(course_ids) AND published", course_id
     )
     for path in paths:
         done = await conn.fetch(
