@@ -225,18 +225,27 @@ def test_tune_gc_freezes_what_is_loaded_and_raises_the_young_threshold():
         gc.set_threshold(*before)
 
 
-def test_unstorable_text_names_each_field_and_lets_the_rest_through():
-    from campus_service.body import unstorable_text
+def test_text_errors_name_each_field_and_let_the_rest_through():
+    from campus_service.body import text_errors
 
-    def fields(raw: bytes) -> list[tuple]:
-        return [e["loc"] for e in unstorable_text(raw)]
+    def faults(raw: bytes) -> list[tuple]:
+        return [(e["loc"], e["msg"].split(" ")[-1]) for e in text_errors(raw)]
 
-    assert fields(rb'{"title": "caf\u00e9 \ud83d\ude00", "n": 1}') == []  # escapes, a surrogate pair
-    assert fields(rb'{"a": {"b": ["ok", "x\u0000"]}, "c": "\udc00", "d": "\ud800x"}') == [
-        ("body", "a", "b", 1),
-        ("body", "c"),
-        ("body", "d"),
+    fine = rb'{"t": "caf\u00e9 \ud83d\ude00", "d": "a\tb\nc\r\n", "p": "C:\\bin", "e": "", "n": 1}'
+    assert faults(fine) == []  # escapes, a surrogate pair, tab and line breaks, a backslash, empty
+    assert faults(rb'{"a": {"b": ["ok", "x\u0000"]}, "c": "\udc00", "d": "\ud800x"}') == [
+        (("body", "a", "b", 1), "character"),
+        (("body", "c"), "surrogate"),
+        (("body", "d"), "surrogate"),
     ]
-    assert fields(rb'{"k\u0000": 1}') == [("body",)]  # a key: named by where it is
-    assert fields(rb'["\u0000"]') == [("body", 0)]
-    assert fields(b'{"title": "\\u0000", oops}') == []  # not JSON: its own validation answers
+    controls = (
+        rb'{"bell": "\u0007", "ansi": "\u001b[31m", "bs": "a\bb", ' + b'"del": "\x7f", "c1": "\xc2\x85"}'
+    )
+    assert [loc[-1] for loc, _ in faults(controls)] == ["bell", "ansi", "bs", "del", "c1"]
+    assert faults(rb'{"t": "   ", "u": " \t\n ", "v": ["\u0020"]}') == [
+        (("body", "t"), "blank"),
+        (("body", "u"), "blank"),
+        (("body", "v", 0), "blank"),
+    ]
+    assert faults(rb'{"k\u0000": 1}') == [(("body",), "character")]  # a key: named by where it is
+    assert faults(b'{"title": "\\u0000", oops}') == []  # not JSON: its own validation answers

@@ -235,6 +235,13 @@ async def test_bad_input_is_422_problem_naming_the_field(client, tokens):
     assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["title", "objectives.1"]
     r = await client.post("/v1/courses", content=unstorable, headers={"Content-Type": "application/json"})
     assert r.status_code == 401
+    # Blank text and control characters (an ANSI escape) likewise, in every service (the kit).
+    for body, field in (
+        ({**SECNUM, "title": "   "}, "title"),
+        ({**SECNUM, "summary": "a\u001b[2Jb"}, "summary"),
+    ):
+        r = await client.post("/v1/courses", json=body, headers=staff)
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field], r.json()
     published = await publish(client, staff, {**DATA, "title": "Données et NUL"})
     r = await client.post(f"/v1/courses/{published}/reject", json={"reason": "a\u0000"}, headers=staff)
     assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["reason"], r.json()

@@ -13,18 +13,26 @@ from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
-# Text PostgreSQL cannot store comes in a JSON body only as an escape: NUL (\u0000) or a UTF-16
-# surrogate (\ud800-\udfff), which is unpaired or pairs with the next escape.
-_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-UNSTORABLE = "text_unstorable"  # the error type: answered after the route's auth checks (errors.py)
+# Text a body must not carry: what PostgreSQL cannot store (NUL, an unpaired UTF-16 surrogate),
+# other control characters (tab and line breaks aside), and blank strings. In JSON the first two
+# come only as escapes (or as raw DEL and C1 bytes): one regular-expression scan of the bytes finds
+# the bodies that may hold any of it, and only those are parsed and walked.
+_SUSPECT = re.compile(
+    rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2}|00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F])"
+    rb"|\\[bf]|\x7f|\xc2[\x80-\x9f]"
+    rb'|"(?:[ \t\r\n]|\\[tnr]|\\u00(?:09|0[aAdD]|20))+"'
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+TEXT_INVALID = "text_invalid"  # the error type: answered after the route's auth checks (errors.py)
 
 
-def unstorable_text(raw: bytes) -> list[dict[str, Any]]:
-    """Each string of a JSON body that PostgreSQL cannot store (a NUL character, an unpaired
-    surrogate), as a request validation error naming its field; ``[]`` for any other body (one
-    regular-expression scan of the bytes). A check before the command, so that such a body is a
-    422 naming the field, whatever the state it would have been checked against."""
-    if not _MAYBE_UNSTORABLE.search(raw):
+def text_errors(raw: bytes) -> list[dict[str, Any]]:
+    """Each string of a JSON body that holds text PostgreSQL cannot store (a NUL character, an
+    unpaired surrogate), another control character (tab and line breaks aside) or only
+    whitespace, as a request validation error naming its field; ``[]`` for any other body. A
+    check before the command, so that such a body is a 422 naming the field whatever the state
+    it would have been checked against, in every service alike."""
+    if not _SUSPECT.search(raw):
         return []
     try:
         data = json.loads(raw)
@@ -34,17 +42,11 @@ def unstorable_text(raw: bytes) -> list[dict[str, Any]]:
 
     def walk(value: Any, loc: tuple[Any, ...]) -> None:
         if isinstance(value, str):
-            if not _storable(value):
-                found.append(
-                    {
-                        "type": UNSTORABLE,
-                        "loc": ("body", *loc),
-                        "msg": "text must not contain a NUL character or an unpaired surrogate",
-                    }
-                )
+            if (reason := _text_fault(value)) is not None:
+                found.append({"type": TEXT_INVALID, "loc": ("body", *loc), "msg": reason})
         elif isinstance(value, dict):
             for key, item in value.items():
-                if _storable(key):
+                if _text_fault(key, blank_ok=True) is None:
                     walk(item, (*loc, key))
                 else:
                     walk(key, loc)  # the key itself: named by where it is
@@ -55,18 +57,22 @@ def unstorable_text(raw: bytes) -> list[dict[str, Any]]:
     try:
         walk(data, ())
     except RecursionError:
-        found.append({"type": UNSTORABLE, "loc": ("body",), "msg": "nested too deeply"})
+        found.append({"type": TEXT_INVALID, "loc": ("body",), "msg": "nested too deeply"})
     return found
 
 
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
+def _text_fault(text: str, *, blank_ok: bool = False) -> str | None:
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # an unpaired surrogate
-        return False
-    return True
+    except UnicodeEncodeError:
+        return "text must not contain an unpaired surrogate"
+    if "\x00" in text:
+        return "text must not contain a NUL character"
+    if _CONTROL.search(text):
+        return "text must not contain control characters (tabs and line breaks aside)"
+    if text and not blank_ok and not text.strip():
+        return "text must not be blank"
+    return None
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
@@ -85,7 +91,7 @@ async def parse_body(request: Request, model: type[M]) -> M:
                 }
             ]
         ) from None
-    if errors := unstorable_text(raw):
+    if errors := text_errors(raw):
         raise RequestValidationError(errors)
     try:
         return model.model_validate(data)

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from campus_events.store.base import ConcurrencyError
 
-from .body import UNSTORABLE
+from .body import TEXT_INVALID
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -134,7 +134,7 @@ async def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     # FastAPI reports an undecodable JSON body before it resolves any dependency, and the kit's
     # routes text they could not store: authentication and authorisation still come first (CONTRACT).
-    first = ("json_invalid", UNSTORABLE)
+    first = ("json_invalid", TEXT_INVALID)
     if any(e.get("type") in first for e in errors) and (refusal := await _auth_refusal(request)):
         return refusal
     return validation_problem(field_errors(errors, request=True))

@@ -44,7 +44,7 @@ from fastapi.routing import APIRoute
 from fastapi.utils import is_body_allowed_for_status_code
 from pydantic import BaseModel, ValidationError
 
-from .body import unstorable_text
+from .body import text_errors
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 BODY_LIMIT_KEY = "starlette.max_body_size"  # set when a body size limit applies (Starlette ≥ 1.x)
@@ -285,7 +285,7 @@ class FastHandler:
             raw = await request.body()
             if not raw or not _is_json(request.headers.get("content-type")):
                 return await self.fallback(request)
-            if errors := unstorable_text(raw):
+            if errors := text_errors(raw):
                 raise RequestValidationError(errors)  # 422 naming the fields (after the route's auth)
             name, model = self.body
             try:
