@@ -4,6 +4,7 @@ ids carried into the events, errors as problems, and the projection fed through 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import pytest
@@ -36,6 +37,15 @@ async def test_same_key_twice_gives_one_effect_and_the_same_response(app, client
     assert first.json() == second.json()
     assert first.headers["location"] == second.headers["location"] == f"/v1/projects/{first.json()['id']}"
     assert REPLAYED_HEADER.lower() not in first.headers and second.headers[REPLAYED_HEADER] == "true"
+    assert await count_events(app) == 1
+    # The same JSON with its keys in another order and other spacing is the same request.
+    reordered = json.dumps(dict(reversed(body.items())), indent=2).encode()
+    third = await client.post(
+        f"/v1/ministries/{own}/projects",
+        content=reordered,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert third.status_code == 201 and third.json() == first.json(), third.text
     assert await count_events(app) == 1
 
     reused = await client.post(

@@ -94,7 +94,7 @@ async def command_context(
                 f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
             )
         scoped = f"{principal.sub}:{request.method}:{request.url.path}:{key}"
-        fingerprint = hashlib.sha256(await request.body()).hexdigest()
+        fingerprint = _fingerprint(await request.body())
     return CommandContext(
         principal=principal,
         correlation_id=context.correlation_id,
@@ -102,6 +102,19 @@ async def command_context(
         idempotency_key=scoped,
         fingerprint=fingerprint,
     )
+
+
+def _fingerprint(raw: bytes) -> str:
+    """The request body's digest: of its JSON in a canonical form (sorted keys, no spacing), so
+    that a client's retry that serialises the same body otherwise is the same request; of the
+    bytes when it is not JSON."""
+    try:
+        canonical = json.dumps(
+            json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8", "surrogatepass")
+    except (ValueError, RecursionError):
+        canonical = raw
+    return hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass(frozen=True)
