@@ -50,6 +50,9 @@ class CommandContext:
     traceparent: str | None = None
     idempotency_key: str | None = None
     fingerprint: str | None = None
+    # The body's digest as keys stored before the canonical fingerprint hold it (its bytes):
+    # a key stored then still replays (a seeder's, a client's retry across the upgrade).
+    bytes_fingerprint: str | None = None
     role: str | None = None
 
     @property
@@ -86,7 +89,7 @@ async def command_context(
     """Dependency (``CommandDep``): authenticates, then reads the ``Idempotency-Key`` of a POST."""
     context = context_of(request)
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    scoped = fingerprint = None
+    scoped = fingerprint = bytes_fingerprint = None
     if key is not None and request.method == "POST":
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
@@ -94,13 +97,15 @@ async def command_context(
                 f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters"
             )
         scoped = f"{principal.sub}:{request.method}:{request.url.path}:{key}"
-        fingerprint = _fingerprint(await request.body())
+        raw = await request.body()
+        fingerprint, bytes_fingerprint = _fingerprint(raw), hashlib.sha256(raw).hexdigest()
     return CommandContext(
         principal=principal,
         correlation_id=context.correlation_id,
         traceparent=context.traceparent,
         idempotency_key=scoped,
         fingerprint=fingerprint,
+        bytes_fingerprint=bytes_fingerprint,
     )
 
 
@@ -242,6 +247,7 @@ async def _stored_result(store: EventStore, ctx: CommandContext) -> CommandResul
 
 def _replay(ctx: CommandContext, stored: Any) -> CommandResult:
     result = CommandResult.from_stored(stored or {"status": 200})
-    if result.fingerprint and ctx.fingerprint and result.fingerprint != ctx.fingerprint:
+    same = (ctx.fingerprint, ctx.bytes_fingerprint)
+    if result.fingerprint and ctx.fingerprint and result.fingerprint not in same:
         raise UnprocessableError(f"this {IDEMPOTENCY_HEADER} was already used with a different request")
     return result
