@@ -247,5 +247,10 @@ def test_text_errors_name_each_field_and_let_the_rest_through():
         (("body", "u"), "blank"),
         (("body", "v", 0), "blank"),
     ]
+    unicode_blanks = '{"a": "\u00a0\u3000", "b": "\u2003", "c": "caf\u00e9"}'
+    assert faults(unicode_blanks.encode()) == [(("body", "a"), "blank"), (("body", "b"), "blank")]
+    assert faults(rb'{"a": "\u00a0", "b": "\u2028"}') == [(("body", "a"), "blank"), (("body", "b"), "blank")]
+    # JSON in UTF-16 (which json.loads and FastAPI read): walked as well.
+    assert faults('{"t": "   "}'.encode("utf-16")) == [(("body", "t"), "blank")]
     assert faults(rb'{"k\u0000": 1}') == [(("body",), "character")]  # a key: named by where it is
     assert faults(b'{"title": "\\u0000", oops}') == []  # not JSON: its own validation answers

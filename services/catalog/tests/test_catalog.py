@@ -245,6 +245,12 @@ async def test_bad_input_is_422_problem_naming_the_field(client, tokens):
     published = await publish(client, staff, {**DATA, "title": "Données et NUL"})
     r = await client.post(f"/v1/courses/{published}/reject", json={"reason": "a\u0000"}, headers=staff)
     assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["reason"], r.json()
+    # Routes whose body is optional (FastAPI's own handler) and JSON sent in UTF-16 alike.
+    r = await client.post(f"/v1/courses/{published}/archive", json={"reason": "   "}, headers=staff)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["reason"], r.json()
+    utf16 = json.dumps({**SECNUM, "title": "\u00a0\u3000"}).encode("utf-16")
+    r = await client.post("/v1/courses", content=utf16, headers=json_headers)
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["title"], r.json()
     agent = tokens.auth(roles=["agent"])
     assert (
         await client.post(f"/v1/courses/{course['id']}/sessions", json={}, headers=agent)

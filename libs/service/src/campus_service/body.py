@@ -19,8 +19,13 @@ M = TypeVar("M", bound=BaseModel)
 # ~1-4 µs for a course) find the bodies that may hold any of it, and only those are parsed and walked.
 _ESCAPE = re.compile(rb"\\(?:u(?:0000|[dD][89a-fA-F]|00[01]|007[fF]|00[89])|[bf])")
 _C1 = re.compile(rb"\xc2[\x80-\x9f]")
-_BLANK_START = re.compile(rb'"[ \t\r\n\\]')
-_BLANK = re.compile(rb'"(?:[ \t\r\n]|\\[tnr]|\\u00(?:09|0[aAdD]|20))+"')
+_BLANK_START = re.compile(rb'"(?:[ \t\r\n\\]|[\xc2\xe1\xe2\xe3])')
+# Whitespace as str.strip() knows it (controls aside: refused as such), raw or escaped.
+_SPACE = (
+    rb"(?:[ \t\r\n]|\\[tnr]|\\u(?:00(?:09|0[aAdD]|20|[aA]0)|1680|200[0-9aA]|202[89fF]|205[fF]|3000)"
+    rb"|\xc2\xa0|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80)"
+)
+_BLANK = re.compile(rb'"' + _SPACE + rb'+"')
 
 
 def _suspect(raw: bytes) -> bool:
@@ -42,7 +47,7 @@ def text_errors(raw: bytes) -> list[dict[str, Any]]:
     whitespace, as a request validation error naming its field; ``[]`` for any other body. A
     check before the command, so that such a body is a 422 naming the field whatever the state
     it would have been checked against, in every service alike."""
-    if not _suspect(raw):
+    if b"\x00" not in raw and not _suspect(raw):  # a NUL byte: not UTF-8 (UTF-16, UTF-32): walk it
         return []
     try:
         data = json.loads(raw)

@@ -285,8 +285,6 @@ class FastHandler:
             raw = await request.body()
             if not raw or not _is_json(request.headers.get("content-type")):
                 return await self.fallback(request)
-            if errors := text_errors(raw):
-                raise RequestValidationError(errors)  # 422 naming the fields (after the route's auth)
             name, model = self.body
             try:
                 values[name] = model.model_validate_json(raw)
@@ -324,6 +322,9 @@ class CampusRoute(APIRoute):
     fast_handled: list[bool]
 
     def get_route_handler(self) -> Handler:
+        return _text_checked(self._route_handler())
+
+    def _route_handler(self) -> Handler:
         target = _effective(self)
         if target is None:
             return super().get_route_handler()
@@ -341,3 +342,24 @@ class CampusRoute(APIRoute):
         self.__dict__.setdefault("dependency_plans", []).append(plan)  # for tests and diagnosis
         self.__dict__.setdefault("fast_handled", []).append(fast is not handler)
         return fast
+
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _text_checked(handler: Handler) -> Handler:
+    """``handler`` behind the kit's text rule (``body.text_errors``), for every route, whichever
+    handler answers it: a JSON body with a NUL, an unpaired surrogate, a control character or a
+    blank string is a 422 naming each field (after the route's auth: errors.py), before any state
+    is looked at. Starlette keeps the body read, for the handler."""
+
+    async def checked(request: Request) -> Response:
+        if request.method in _WITH_BODY:
+            content_type = request.headers.get("content-type")
+            if content_type is None or _is_json(content_type):
+                raw = await request.body()
+                if raw and (errors := text_errors(raw)):
+                    raise RequestValidationError(errors)
+        return await handler(request)
+
+    return checked
