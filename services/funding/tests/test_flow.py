@@ -3,6 +3,7 @@ and the release, with the read models (envelope totals, ledger, requests) catchi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from campus_events.contracts.funding import FundingRequested
@@ -177,3 +178,63 @@ async def test_a_project_is_co_funded_through_one_request(app, client, committee
             f"envelope-{envelope['id']}",
         )
     assert [r["data"]["amount_cents"] for r in reserved] == [10_000_000]
+
+
+async def test_two_approvals_of_one_project_on_two_envelopes_grant_once(
+    app, client, committee, manager, ministry, publish
+):
+    """Two envelopes share no stream: the project's turn (an advisory lock) serialises the approvals."""
+    envelopes = [
+        (await client.post("/v1/envelopes", json={**ENVELOPE, "year": 2030 + i}, headers=committee)).json()
+        for i in range(2)
+    ]
+    for _ in range(5):  # each round a new project and a fresh race, won in any order: never twice
+        project_id = await publish()
+        body = request_body(project_id, envelopes[0]["id"])
+        first = (await client.post("/v1/funding-requests", json=body, headers=manager)).json()
+        racer = uuid.uuid4()  # filed at the same instant on the other envelope: past the filing check
+        filed = FundingRequested(
+            request_id=racer,
+            project_id=project_id,
+            envelope_id=uuid.UUID(envelopes[1]["id"]),
+            ministry=ministry,
+            project_cost_cents=body["project_cost_cents"],
+            requested_cents=body["requested_cents"],
+            expected_satisfaction_rate=0.85,
+            expected_savings_cents=0,
+            summary="Le même projet, sur l'autre enveloppe.",
+            requested_by=uuid.uuid4(),
+        )
+        actor = Actor(id=uuid.uuid4(), role="manager")
+        await app.state.runtime.store.append(
+            [envelope_for(filed, racer, ministry=ministry, actor=actor)], {f"request-{racer}": 0}
+        )
+        ids = [first["id"], str(racer)]
+        for rid in ids:
+            review = await client.post(f"/v1/funding-requests/{rid}/start-review", headers=committee)
+            assert review.status_code == 200, review.text
+        grant = {"granted_cents": 10_000_000}
+        answers = await asyncio.gather(
+            *(
+                client.post(f"/v1/funding-requests/{rid}/approve", json=grant, headers=committee)
+                for rid in ids
+            )
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+        async with app.state.runtime.pool.acquire() as conn:
+            reserved = await conn.fetchval(
+                "SELECT count(*) FROM events WHERE type = 'EnvelopeFundsReserved'"
+                " AND data->>'request_id' = ANY($1::text[])",
+                ids,
+            )
+        assert reserved == 1
+
+
+async def test_two_filings_of_one_project_at_once_make_one_request(client, committee, manager, publish):
+    envelope = (await client.post("/v1/envelopes", json=ENVELOPE, headers=committee)).json()
+    for _ in range(3):
+        body = request_body(await publish(), envelope["id"])
+        answers = await asyncio.gather(
+            *(client.post("/v1/funding-requests", json=body, headers=manager) for _ in range(2))
+        )
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]

@@ -125,14 +125,15 @@ async def decide_on_request(
 ) -> Outcome:
     """Every step of an existing request: its stream, plus its envelope's when money moves."""
     state, versions = await load(store, request_stream(command.request_id))
-    if state.request is None:
+    request = state.request
+    if request is None:
         raise RequestNotFoundError(f"funding request {command.request_id} does not exist")
     if isinstance(command, ApproveFunding | ReleaseFunding):
-        with_envelope, envelope_versions = await load(store, envelope_stream(state.request.envelope_id))
+        with_envelope, envelope_versions = await load(store, envelope_stream(request.envelope_id))
         state = state.model_copy(update={"envelope": with_envelope.envelope})
         versions.update(envelope_versions)
     if isinstance(command, ApproveFunding):
-        others = await project_requests(store, state.request.project_id, but=command.request_id)
+        others = await project_requests(store, request.project_id, but=command.request_id)
         state = state.model_copy(update={"project_requests": others})
     events = decide(state, command)
     after = _fold(state, events)
