@@ -34,3 +34,17 @@ def test_mistakes_and_servers_out_of_reach_are_one_line(args, env, code, message
     assert done.returncode == code, done.stdout + done.stderr
     assert message in done.stderr, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_local_file_error_is_not_called_a_server_out_of_reach(tmp_path):
+    (tmp_path / "keys" / "private.pem").mkdir(parents=True)  # a folder where the key should be
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
+    done = subprocess.run(
+        [CAMPUS, "token", "--role", "agent", "--ministry", "dinum"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**clean, "CAMPUS_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 1 and "private.pem" in done.stderr, done.stderr
+    assert "cannot reach a server" not in done.stderr and "Traceback" not in done.stderr

@@ -264,6 +264,8 @@ def replay_command(
 def main() -> None:
     """The ``campus`` command (the script's entry point): an operator's mistake or a server out of
     reach is one line on stderr, not a traceback (exit 2 and 1)."""
+    import socket
+
     import httpx
     import nats.errors
 
@@ -277,10 +279,13 @@ def main() -> None:
     except FileNotFoundError as exc:
         typer.echo(f"campus: {exc.filename} not found: is CAMPUS_HOME a running stack's folder?", err=True)
         raise SystemExit(1) from None
-    except (OSError, httpx.HTTPError, nats.errors.Error) as exc:
+    except (ConnectionError, TimeoutError, socket.gaierror, httpx.HTTPError, nats.errors.Error) as exc:
         reason = str(exc) or "no answer"
         typer.echo(
             f"campus: cannot reach a server ({type(exc).__name__}: {reason}); `campus status` says what runs",
             err=True,
         )
+        raise SystemExit(1) from None
+    except OSError as exc:  # a file of the stack's folder that cannot be read, say
+        typer.echo(f"campus: {exc}", err=True)
         raise SystemExit(1) from None
