@@ -132,6 +132,29 @@ async def test_a_project_not_known_yet_or_not_in_design_is_a_409(app, client, co
     assert late.status_code == 409 and "implementation" in late.json()["detail"]
 
 
+async def filed_past_the_check(app, ministry: str, body: dict, envelope_id: str) -> uuid.UUID:
+    """A request for ``body``'s project appended straight to the store, as one filed at the same
+    instant as another would be (both past the filing check)."""
+    racer = uuid.uuid4()
+    filed = FundingRequested(
+        request_id=racer,
+        project_id=uuid.UUID(body["project_id"]),
+        envelope_id=uuid.UUID(envelope_id),
+        ministry=ministry,
+        project_cost_cents=body["project_cost_cents"],
+        requested_cents=body["requested_cents"],
+        expected_satisfaction_rate=0.85,
+        expected_savings_cents=0,
+        summary="Le même projet, déposé deux fois.",
+        requested_by=uuid.uuid4(),
+    )
+    actor = Actor(id=uuid.uuid4(), role="manager")
+    await app.state.runtime.store.append(
+        [envelope_for(filed, racer, ministry=ministry, actor=actor)], {f"request-{racer}": 0}
+    )
+    return racer
+
+
 async def test_a_project_is_co_funded_through_one_request(app, client, committee, manager, ministry, publish):
     """FACTS: co-funding up to 50 % of the project's cost — a second request would double it."""
     project_id = await publish()
@@ -149,23 +172,7 @@ async def test_a_project_is_co_funded_through_one_request(app, client, committee
     assert again.status_code == 409 and "approved" in again.json()["detail"]
 
     # A request filed at the very moment of the first passed the filing check: its approval is refused.
-    racer = uuid.uuid4()
-    filed = FundingRequested(
-        request_id=racer,
-        project_id=project_id,
-        envelope_id=uuid.UUID(envelope["id"]),
-        ministry=ministry,
-        project_cost_cents=body["project_cost_cents"],
-        requested_cents=body["requested_cents"],
-        expected_satisfaction_rate=0.85,
-        expected_savings_cents=0,
-        summary="Le même projet, déposé deux fois.",
-        requested_by=uuid.uuid4(),
-    )
-    actor = Actor(id=uuid.uuid4(), role="manager")
-    await app.state.runtime.store.append(
-        [envelope_for(filed, racer, ministry=ministry, actor=actor)], {f"request-{racer}": 0}
-    )
+    racer = await filed_past_the_check(app, ministry, body, envelope["id"])
     review = await client.post(f"/v1/funding-requests/{racer}/start-review", headers=committee)
     assert review.status_code == 200, review.text
     refused = await client.post(
@@ -192,23 +199,7 @@ async def test_two_approvals_of_one_project_on_two_envelopes_grant_once(
         project_id = await publish()
         body = request_body(project_id, envelopes[0]["id"])
         first = (await client.post("/v1/funding-requests", json=body, headers=manager)).json()
-        racer = uuid.uuid4()  # filed at the same instant on the other envelope: past the filing check
-        filed = FundingRequested(
-            request_id=racer,
-            project_id=project_id,
-            envelope_id=uuid.UUID(envelopes[1]["id"]),
-            ministry=ministry,
-            project_cost_cents=body["project_cost_cents"],
-            requested_cents=body["requested_cents"],
-            expected_satisfaction_rate=0.85,
-            expected_savings_cents=0,
-            summary="Le même projet, sur l'autre enveloppe.",
-            requested_by=uuid.uuid4(),
-        )
-        actor = Actor(id=uuid.uuid4(), role="manager")
-        await app.state.runtime.store.append(
-            [envelope_for(filed, racer, ministry=ministry, actor=actor)], {f"request-{racer}": 0}
-        )
+        racer = await filed_past_the_check(app, ministry, body, envelopes[1]["id"])  # the other envelope
         ids = [first["id"], str(racer)]
         for rid in ids:
             review = await client.post(f"/v1/funding-requests/{rid}/start-review", headers=committee)
