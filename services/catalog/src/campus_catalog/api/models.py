@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,14 +9,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from campus_events.contracts.vocab import CourseKind, Modality, Pace, Theme, UtcDateTime
 
-from ..domain.commands import CourseFields, DefinePath, SessionPlace, Short, SubThemes, Title, Url
+from ..domain.commands import (
+    CourseFields,
+    DefinePath,
+    SessionPlace,
+    Short,
+    SubThemes,
+    Title,
+    Url,
+    ends_after_start,
+)
 
 
 class In(BaseModel):
@@ -80,13 +87,7 @@ class SessionIn(In):
     join_url: Url | None = None
     trainer_ids: Annotated[list[UUID], Field(max_length=20)] = []
 
-    @field_validator("ends_at")
-    @classmethod
-    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
-        starts_at = info.data.get("starts_at")
-        if starts_at is not None and value <= starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return value
+    _after_start = field_validator("ends_at")(ends_after_start)
 
     @model_validator(mode="after")
     def _somewhere(self) -> SessionIn:

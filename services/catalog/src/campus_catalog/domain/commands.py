@@ -94,6 +94,14 @@ class ArchiveCourse(Command):
     reason: Short | None = None
 
 
+def ends_after_start(cls: type, value: datetime, info: ValidationInfo) -> datetime:
+    """``ends_at``'s rule, as a field validator (the field is named in the error)."""
+    starts_at = info.data.get("starts_at")
+    if starts_at is not None and value <= starts_at:
+        raise ValueError("ends_at must be after starts_at")
+    return value
+
+
 class SessionPlace(Command):
     """Dates, place or link, trainers: what a reschedule carries whole."""
 
@@ -103,13 +111,7 @@ class SessionPlace(Command):
     join_url: Url | None = None
     trainer_ids: Annotated[list[UUID], Field(max_length=20), AfterValidator(_unique)] = []
 
-    @field_validator("ends_at")
-    @classmethod
-    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
-        starts_at = info.data.get("starts_at")
-        if starts_at is not None and value <= starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return value
+    _after_start = field_validator("ends_at")(ends_after_start)
 
     @model_validator(mode="after")
     def _somewhere(self) -> SessionPlace:
