@@ -96,3 +96,50 @@ async def test_a_lost_race_leaves_the_callers_transaction_usable(pg_pool):
         result = await store.append([make_event(stream, 2)], {stream: 1}, connection=conn)
         assert result.versions == {stream: 2}
     assert [e.stream_version for e in await store.read_stream(stream)] == [1, 2]
+
+
+async def test_writers_in_turn_keep_one_connection_and_a_killed_one_loses_no_append(pg_pool, database_url):
+    """Eight writers, each appending its next event once the previous one is recorded (as the
+    bench's): the statements follow one another on one connection. When that connection dies, the
+    appends of the statement on it go again each on a connection of its own, and the next
+    statements on a new one: every writer goes on, no append lost or doubled."""
+    store = PostgresEventStore(pg_pool)
+    streams = [new_stream() for _ in range(8)]
+    versions = dict.fromkeys(streams, 0)
+    backends: list[int] = []
+    kill_at: list[int | None] = [None]  # the statement before which the connection is terminated
+    killer = await asyncpg.connect(database_url)
+    real_statement, real_flush = store._statement, store._flush
+    flushes = [0]
+
+    async def flush():
+        flushes[0] += 1
+        await real_flush()
+
+    async def statement(batch, conn=None):
+        if conn is not None:
+            if conn.get_server_pid() not in backends:
+                backends.append(conn.get_server_pid())
+            if store.combined_statements == kill_at[0]:
+                assert await killer.fetchval("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+        return await real_statement(batch, conn)
+
+    store._statement, store._flush = statement, flush  # type: ignore[method-assign]
+
+    async def writer(stream: str, appends: int) -> None:
+        for i in range(appends):
+            result = await store.append([make_event(stream, i)], {stream: versions[stream]})
+            versions[stream] = result.versions[stream]
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(writer(s, 20) for s in streams)), 30)
+        assert len(backends) == 1, backends  # 160 appends, one connection
+        assert store.combined_statements < 60
+        assert flushes[0] <= 2, flushes  # one task took the statements in turn
+        kill_at[0] = store.combined_statements + 5
+        await asyncio.wait_for(asyncio.gather(*(writer(s, 40) for s in streams)), 30)
+    finally:
+        await killer.close()
+    assert len(backends) == 2, backends  # the statements after it on a new connection
+    for stream in streams:  # 60 appends each, every one recorded once, in order
+        assert [e.data["n"] for e in await store.read_stream(stream)] == [*range(20), *range(40)]

@@ -11,7 +11,6 @@ from typing import Any
 
 import asyncpg
 import pydantic_core
-from pydantic import TypeAdapter
 
 from ..envelope import Actor, Envelope
 from .base import AppendResult, ConcurrencyError, Expected, check_streams
@@ -120,22 +119,30 @@ _INSERT_EVENTS = """INSERT INTO events (event_id, stream, version, type, schema_
 # statement's input rows ``{rows}`` (id, subj, head, tail, corr, tp, at): the message as the relay
 # sends it, the version the statement gave the event spliced into its CloudEvents JSON.
 _QUEUE = """INSERT INTO outbox (position, subject, payload, event_id, correlation_id, traceparent, occurred_at)
-    SELECT a.position, r.subj, r.head || convert_to(a.version::text, 'UTF8') || r.tail, r.id, r.corr, r.tp, r.at
+    SELECT a.position, r.subj, convert_to(r.head || a.version::text || r.tail, 'UTF8'), r.id, r.corr, r.tp, r.at
     FROM appended a JOIN {rows} r ON r.id = a.event_id"""
 
+# The events of an append, one JSON array of objects (see _event_rows), read as rows by PostgreSQL's
+# json_to_recordset: one parameter, where one array per column cost asyncpg ~8 µs of encoding per
+# array (19 of them) whatever the batch's size (bench/store.py; docs/architecture.md).
+_EVENT_ROWS = """jsonb_to_recordset({param}::jsonb) AS {alias}({leading}, id uuid, type text, sv integer,
+        ctx text, agg text, min text, at timestamptz, corr uuid, caus uuid, aid uuid, arole text, tp text,
+        data jsonb, subj text, head text, tail text, ord integer)"""
+
 # One statement, one round trip, one implicit transaction. $1-$3 are the streams, their expected
-# versions (NULL any, 0 new, N at N) and event counts; $4-$18 the events' columns; $19-$20 the
-# idempotency key and the result to remember; $21-$23 the outbox columns (see _outbox_columns). If a stream is not at its expected version, or a
-# concurrent writer took one of the versions, campus_conflict() raises and the whole statement
+# versions (NULL any, 0 new, N at N) and event counts; $4 the events (_event_rows: each with its
+# stream's index ``si`` and its offset ``off`` in that stream); $5-$6 the idempotency key and the
+# result to remember. If a stream is not at its expected version, or a concurrent writer took one
+# of the versions, campus_conflict() raises and the whole statement
 # (all of it) rolls back. A set-based statement rather than a PL/pgSQL function: measured, the
 # function cost half the throughput.
 APPEND = (
     """
 WITH key AS (
-    INSERT INTO idempotency_keys (key, result) SELECT $19::text, $20::jsonb WHERE $19::text IS NOT NULL
+    INSERT INTO idempotency_keys (key, result) SELECT $5::text, $6::jsonb WHERE $5::text IS NOT NULL
     ON CONFLICT (key) DO NOTHING RETURNING key
 ), go AS (
-    SELECT $19::text IS NULL OR EXISTS (SELECT 1 FROM key) AS ok
+    SELECT $5::text IS NULL OR EXISTS (SELECT 1 FROM key) AS ok
 ), req AS (
     SELECT r.*, """
     + _VERSION_OF.format("r.stream")
@@ -145,11 +152,9 @@ WITH key AS (
     SELECT req.si, req.current AS base FROM req, go
     WHERE go.ok AND (req.expected IS NULL OR req.expected = req.current)
 ), input AS (
-    SELECT * FROM unnest($4::uuid[], $5::integer[], $6::integer[], $7::text[], $8::integer[], $9::text[],
-                         $10::text[], $11::text[], $12::timestamptz[], $13::uuid[], $14::uuid[], $15::uuid[],
-                         $16::text[], $17::text[], $18::jsonb[], $21::text[], $22::bytea[], $23::bytea[])
-         WITH ORDINALITY AS e(id, si, off, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp, data, subj,
-                              head, tail, ord)
+    SELECT * FROM """
+    + _EVENT_ROWS.format(param="$4", alias="e", leading="si integer, off integer")
+    + """
 ), appended AS (
     """
     + _INSERT_EVENTS
@@ -167,7 +172,7 @@ WITH key AS (
 )
 SELECT (SELECT ok FROM go) AS fresh,
        CASE WHEN (SELECT ok FROM go) AND ((SELECT count(*) FROM bases) < (SELECT count(*) FROM req)
-                                          OR (SELECT count(*) FROM appended) < cardinality($4::uuid[]))
+                                          OR (SELECT count(*) FROM appended) < (SELECT count(*) FROM input))
             THEN campus_conflict($1::text[]) END AS conflict,
        (SELECT array_agg(base ORDER BY si) FROM bases) AS bases,
        (SELECT array_agg(position ORDER BY position) FROM appended) AS positions
@@ -178,19 +183,17 @@ SELECT (SELECT ok FROM go) AS fresh,
 # of concurrent callers share one statement and one commit (see PostgresEventStore). A new stream
 # (expected 0) needs no version probe: version 1 exists or not. Rows of one stream at any version
 # take its next versions in turn (offset 1, 2, …); rows at an expected version have offset 1, so of
-# two rows expecting the same version the first wins. $1 the streams, $2 the expected versions,
-# $3 the offsets, $4-$16 the events' columns, $17-$19 the outbox columns.
+# two rows expecting the same version the first wins. $1 the events (_event_rows: each with its
+# stream, its expected version and its offset).
 APPEND_EACH = (
     """
 WITH req AS (
     SELECT r.*, CASE WHEN r.expected = 0 THEN 0 ELSE """
     + _VERSION_OF.format("r.stream")
     + """ END AS current
-    FROM unnest($1::text[], $2::integer[], $3::integer[], $4::uuid[], $5::text[], $6::integer[], $7::text[],
-                $8::text[], $9::text[], $10::timestamptz[], $11::uuid[], $12::uuid[], $13::uuid[], $14::text[],
-                $15::text[], $16::jsonb[], $17::text[], $18::bytea[], $19::bytea[])
-         WITH ORDINALITY AS r(stream, expected, off, id, type, sv, ctx, agg, min, at, corr, caus, aid, arole, tp,
-                              data, subj, head, tail, ord)
+    FROM """
+    + _EVENT_ROWS.format(param="$1", alias="r", leading="stream text, expected integer, off integer")
+    + """
 ), appended AS (
     """
     + _INSERT_EVENTS
@@ -208,46 +211,45 @@ WITH req AS (
 SELECT event_id, position, version FROM appended
 """
 )
-_DATA: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
-
-
-def _columns(events: Sequence[Envelope]) -> list[list[Any]]:
-    """The events' columns after id (and stream position), as the append statements take them."""
-    return [
-        [e.type for e in events],
-        [e.schema_version for e in events],
-        [e.context for e in events],
-        [e.aggregate for e in events],
-        [e.ministry for e in events],
-        [e.occurred_at for e in events],
-        [e.correlation_id for e in events],
-        [e.causation_id for e in events],
-        [e.actor.id for e in events],
-        [e.actor.role for e in events],
-        [e.traceparent for e in events],
-        [RawJSON(_DATA.dump_json(e.data).decode()) for e in events],
-    ]
-
-
 _VERSION_KEY = b'"campusversion":'
 
 
-def _outbox_columns(events: Sequence[Envelope]) -> list[list[Any]]:
-    """Each event's subject and CloudEvents JSON, cut where its stream version goes: the append
-    statement joins ``head``, the version it gives the event, and ``tail`` into the outbox row's
-    payload, so that the relay publishes bytes as they are (``Envelope.to_json`` of the recorded
-    event)."""
-    subjects, heads, tails = [], [], []
-    for e in events:
+def _event_rows(events: Sequence[Envelope], leading: Sequence[dict[str, Any]]) -> RawJSON:
+    """The events as the append statements read them (``_EVENT_ROWS``), after each one's
+    ``leading`` fields: its columns, and its subject and CloudEvents JSON cut where its stream
+    version goes — the statement joins ``head``, the version it gives the event, and ``tail`` into
+    the outbox row's payload, so that the relay publishes bytes as they are (``Envelope.to_json`` of
+    the recorded event)."""
+    rows = []
+    for ord_, (e, lead) in enumerate(zip(events, leading, strict=True), start=1):
         ce = e.to_cloudevent()
         ce["campusversion"] = 0
         head, key, rest = pydantic_core.to_json(ce, fallback=str).partition(_VERSION_KEY)
         if not key or rest[:1] != b"0":  # the key precedes data: no value can contain it unescaped
             raise AssertionError(f"no campusversion in the CloudEvent of {e.id}")
-        subjects.append(e.subject)
-        heads.append(head + key)
-        tails.append(rest[1:])
-    return [subjects, heads, tails]
+        rows.append(
+            {
+                **lead,
+                "id": e.id,
+                "type": e.type,
+                "sv": e.schema_version,
+                "ctx": e.context,
+                "agg": e.aggregate,
+                "min": e.ministry,
+                "at": e.occurred_at,
+                "corr": e.correlation_id,
+                "caus": e.causation_id,
+                "aid": e.actor.id,
+                "arole": e.actor.role,
+                "tp": e.traceparent,
+                "data": e.data,
+                "subj": e.subject,
+                "head": head + key,
+                "tail": rest[1:],
+                "ord": ord_,
+            }
+        )
+    return RawJSON(pydantic_core.to_json(rows).decode())
 
 
 @dataclass(eq=False)
@@ -309,13 +311,12 @@ class PostgresEventStore:
             streams,
             [expected[s] for s in streams],
             counts,
-            [e.id for e in events],
-            [index[e.stream] + 1 for e in events],
-            offsets,
-            *_columns(events),
+            _event_rows(
+                events,
+                [{"si": index[e.stream] + 1, "off": off} for e, off in zip(events, offsets, strict=True)],
+            ),
             idempotency_key,
             result,
-            *_outbox_columns(events),
         )
         try:
             outcome = await self._fetchrow(connection, APPEND, args)
@@ -363,47 +364,80 @@ class PostgresEventStore:
         raise ConcurrencyError(event.stream, f"stream {event.stream}: {ANY_VERSION_ATTEMPTS} lost races")
 
     def _flush_soon(self) -> None:
-        while self._waiting and len(self._flushes) < self.max_flushes:
-            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-            task = asyncio.get_running_loop().create_task(self._flush(batch), name="event-store-append")
+        if self._waiting and len(self._flushes) < self.max_flushes:
+            task = asyncio.get_running_loop().create_task(self._flush(), name="event-store-append")
             self._flushes.add(task)
             task.add_done_callback(self._flushed)
+
+    def _next_batch(self) -> list[_Single]:
+        batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+        return batch
 
     def _flushed(self, task: asyncio.Task[None]) -> None:
         self._flushes.discard(task)
         if self._waiting:
             self._flush_soon()
 
-    async def _flush(self, batch: list[_Single]) -> None:
-        """One statement for ``batch``; if it fails as a whole (a duplicate event id, say), each
-        append again on its own, so that one caller's error is not another's. Cancelled (the
-        loop is closing), it cancels the callers still waiting: none waits forever."""
+    async def _flush(self) -> None:
+        """One statement for the appends waiting when the task starts (a burst's first append does
+        not go alone: the callbacks ready after its own append theirs first), then one for those
+        that arrived meanwhile, and so on while appends wait, on one connection (no pool checkout
+        and no task per statement). If a statement fails as a whole (a duplicate event id, a lost
+        connection), each of its appends goes again on its own, on a connection of its own, so that
+        one caller's error is not another's. Cancelled (the loop is closing), it cancels the callers
+        still waiting: none waits forever."""
+        batch = self._next_batch()
+        if not batch:  # another flush took them
+            return
+        failure: Exception | None = None
         try:
             try:
-                outcomes = await self._append_each([s.event for s in batch], [s.expected for s in batch])
+                async with self._pool().acquire() as conn:
+                    while True:
+                        outcomes = await self._statement(batch, conn)
+                        for single, outcome in zip(batch, outcomes, strict=True):
+                            _settle(single.done, outcome)
+                        await asyncio.sleep(0)  # the callers just answered append their next events first
+                        if not self._waiting:
+                            return
+                        batch = self._next_batch()
             except Exception as exc:  # noqa: BLE001 - handed to the callers
-                if len(batch) == 1:
-                    _settle(batch[0].done, exception=exc)
-                    return
-                for single in batch:
-                    try:
-                        (outcome,) = await self._append_each([single.event], [single.expected])
-                    except Exception as one:  # noqa: BLE001 - handed to its caller
-                        _settle(single.done, exception=one)
-                    else:
-                        _settle(single.done, outcome)
+                failure = exc
+            pending = [single for single in batch if not single.done.done()]
+            if len(pending) == 1:
+                _settle(pending[0].done, exception=failure)
                 return
-            for single, outcome in zip(batch, outcomes, strict=True):
-                _settle(single.done, outcome)
+            for single in pending:
+                try:
+                    (outcome,) = await self._statement([single])
+                except Exception as one:  # noqa: BLE001 - handed to its caller
+                    _settle(single.done, exception=one)
+                else:
+                    _settle(single.done, outcome)
         finally:
             for single in batch:
                 single.done.cancel()  # a no-op for the settled
+
+    async def _statement(
+        self, batch: list[_Single], conn: asyncpg.Connection | None = None
+    ) -> list[Envelope | None]:
+        """One statement of combined appends (on ``conn``, or a connection of the pool)."""
+        events, expected = [s.event for s in batch], [s.expected for s in batch]
+        if conn is None:
+            async with self._pool().acquire() as conn:
+                outcomes = await self._append_each(events, expected, conn)
+        else:
+            outcomes = await self._append_each(events, expected, conn)
+        self.combined_statements += 1
+        if self.after_append is not None and any(o is not None for o in outcomes):
+            self.after_append()
+        return outcomes
 
     async def _append_each(
         self,
         events: Sequence[Envelope],
         expected: Sequence[int | None],
-        connection: asyncpg.Connection | None = None,
+        connection: asyncpg.Connection,
     ) -> list[Envelope | None]:
         """Each event at its stream's next version if that stream is at its expected version: the
         recorded event, or ``None`` where the stream was elsewhere (or a concurrent writer won)."""
@@ -412,22 +446,14 @@ class PostgresEventStore:
             if version is None:
                 taken[e.stream] += 1
             offsets.append(taken[e.stream] if version is None else 1)
-        args = (
-            [e.stream for e in events],
-            list(expected),
-            offsets,
-            [e.id for e in events],
-            *_columns(events),
-            *_outbox_columns(events),
+        rows_in = _event_rows(
+            events,
+            [
+                {"stream": e.stream, "expected": version, "off": off}
+                for e, version, off in zip(events, expected, offsets, strict=True)
+            ],
         )
-        if connection is not None:
-            rows = await connection.fetch(APPEND_EACH, *args)
-        else:
-            async with self._pool().acquire() as conn:
-                rows = await conn.fetch(APPEND_EACH, *args)
-            self.combined_statements += 1
-            if rows and self.after_append is not None:
-                self.after_append()
+        rows = await connection.fetch(APPEND_EACH, rows_in)
         recorded = {row["event_id"]: row for row in rows}
         out: list[Envelope | None] = []
         for e in events:
