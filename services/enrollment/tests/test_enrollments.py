@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from campus_enrollment import reactions
+from campus_events.contracts.catalog import LearningPathPublished
+from campus_events.envelope import envelope_for
 from campus_service.testing import eventually
 
 
@@ -242,6 +246,49 @@ async def test_a_learning_path_is_completed_with_its_last_course(app, client, ca
     assert row["data"]["enrollment_ids"] == [m["id"] for m in made]
 
 
+async def test_a_path_published_after_its_courses_were_completed_is_completed(app, client, catalog, tokens):
+    courses = [await catalog.course(pace="self_paced") for _ in range(2)]
+    draft = await catalog.path(courses, published=False)
+    me, headers = agent(tokens)
+    other, other_headers = agent(tokens)
+    staff = tokens.auth(roles=["campus_staff"], ministry="dinum")
+
+    async def enrolled(course, who):
+        r = await client.post("/v1/enrollments", json={"course_id": str(course)}, headers=who)
+        return r.json() if r.status_code == 201 else None
+
+    made = [await eventually(lambda c=c: enrolled(c, headers)) for c in courses]
+    half = await eventually(lambda: enrolled(courses[0], other_headers))  # one course of two
+    for m in [*made, half]:
+        assert (await client.post(f"/v1/enrollments/{m['id']}/complete", headers=staff)).status_code == 200
+
+    async def query(sql, *args):
+        async with app.state.runtime.pool.acquire() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def projected():  # the completions' own reaction has run: no path was published then
+        rows = await query(
+            "SELECT 1 FROM enrollments WHERE status = 'completed' AND agent_id = ANY($1)", [me, other]
+        )
+        return len(rows) == 3 or None
+
+    await eventually(projected)
+    assert await query("SELECT 1 FROM events WHERE type = 'LearningPathCompleted'") == []
+    await catalog.publish(LearningPathPublished(path_id=draft), draft)  # the draft enters the catalogue
+    later = await catalog.path(courses)  # and a new path over the same courses
+
+    async def paths_completed():
+        rows = await query("SELECT data FROM events WHERE type = 'LearningPathCompleted'")
+        return rows if len(rows) == 2 else None
+
+    rows = await eventually(paths_completed)
+    assert {r["data"]["path_id"] for r in rows} == {str(draft), str(later)}
+    assert {r["data"]["agent_id"] for r in rows} == {str(me)}  # not the agent with one course of two
+    assert all(r["data"]["enrollment_ids"] == [m["id"] for m in made] for r in rows)
+    await asyncio.sleep(0.5)  # a redelivery or a second reaction adds nothing
+    assert len(await query("SELECT 1 FROM events WHERE type = 'LearningPathCompleted'")) == 2
+
+
 async def test_no_completion_nor_attestation_before_the_session_starts(client, catalog, tokens):
     course = await catalog.course(title="Session à venir")
     later = await catalog.session(course, capacity=2, start=datetime.now(UTC) + timedelta(days=30))
@@ -255,3 +302,35 @@ async def test_no_completion_nor_attestation_before_the_session_starts(client, c
     assert early.status_code == 409 and "once its session has started" in early.json()["detail"]
     attestation = await client.get(f"/v1/enrollments/{made.json()['id']}/attestation", headers=headers)
     assert attestation.status_code in (404, 409), attestation.text  # none was issued
+
+
+async def test_a_last_completion_and_its_paths_publication_at_the_same_moment_complete_it(app, client):
+    """The two reactions run in two consumers' transactions. Without their shared lock each reads
+    the other's table before the other commits: the completion sees no published path, the
+    publication no completed course, and the path is never completed."""
+    pool = app.state.runtime.pool
+    me, courses, path = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()], uuid.uuid4()
+    rows = [(uuid.uuid4(), c, "completed" if i == 0 else "enrolled") for i, c in enumerate(courses)]
+    async with pool.acquire() as conn:
+        await conn.execute("INSERT INTO catalog_paths (path_id, course_ids) VALUES ($1, $2)", path, courses)
+        await conn.executemany(
+            "INSERT INTO enrollments (enrollment_id, stream, agent_id, ministry, course_id, status, enrolled_at,"
+            " completed_at, version) VALUES ($1, 'enrollment-x', $4, 'dinum', $2, $3, now(), now(), 1)",
+            [(*row, me) for row in rows],
+        )
+    cause = envelope_for(LearningPathPublished(path_id=path), path, ministry="dinum")
+    async with pool.acquire() as completing, pool.acquire() as publishing:
+        last = completing.transaction()
+        await last.start()  # the consumer of enrolments applies the last CourseCompleted
+        await completing.execute(
+            "UPDATE enrollments SET status = 'completed' WHERE enrollment_id = $1", rows[1][0]
+        )
+        async with publishing.transaction():  # the consumer of the catalogue, at the same moment
+            assert await reactions.path_published(publishing, path, cause) == 0  # not committed yet
+            completion = asyncio.create_task(reactions.complete_paths(completing, me, courses[1], cause))
+            await asyncio.sleep(0.3)
+            assert not completion.done()  # it waits for the publication's commit
+        await completion
+        await last.commit()
+        events = await completing.fetch("SELECT data FROM events WHERE type = 'LearningPathCompleted'")
+    assert [e["data"]["path_id"] for e in events] == [str(path)]

@@ -91,9 +91,7 @@ def catalog_projection(rosters: Rosters) -> Projection:
                     _ids(d["course_ids"]),
                 )
             case "LearningPathPublished":
-                await conn.execute(
-                    "UPDATE catalog_paths SET published = true WHERE path_id = $1", UUID(d["path_id"])
-                )
+                await reactions.path_published(conn, UUID(d["path_id"]), env)
 
     return Projection("enrollment-catalog", "CAMPUS_CATALOG", ("campus.catalog.>",), apply)
 

@@ -81,33 +81,73 @@ async def fill_free_seats(
     return await _on_session(conn, rosters, session_id, FillFreeSeats(capacity=capacity), cause)
 
 
+# Completing a path joins two projections fed by two streams: the agent's completions (from
+# enrollment's own events) and the published paths (from the catalogue's). Both reactions take this
+# transaction-scoped lock before they read the other one's table, so that of a course's last
+# completion and its path's publication, committed at the same moment in the two consumers, the
+# second to take the lock sees the first (read committed) and completes the path.
+PATH_COMPLETION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('campus.enrollment.path-completion'))"
+
+
 async def complete_paths(conn: asyncpg.Connection, agent_id: UUID, course_id: UUID, cause: Envelope) -> None:
     """After a completion: every published learning path whose courses are now all completed is
     completed (a draft path is in no catalogue: nobody follows it yet)."""
+    await conn.execute(PATH_COMPLETION_LOCK)
     paths = await conn.fetch(
         "SELECT path_id, course_ids FROM catalog_paths WHERE $1 = ANY(course_ids) AND published", course_id
     )
     for path in paths:
-        done = await conn.fetch(
-            "SELECT DISTINCT ON (course_id) course_id, enrollment_id, ministry FROM enrollments"
-            " WHERE agent_id = $1 AND status = 'completed' AND course_id = ANY($2::uuid[])"
-            " ORDER BY course_id, completed_at",
-            agent_id,
-            path["course_ids"],
-        )
-        if len(done) < len(set(path["course_ids"])):
-            continue
-        by_course = {r["course_id"]: r for r in done}
-        event = LearningPathCompleted(
-            path_id=path["path_id"],
-            agent_id=agent_id,
-            ministry=done[0]["ministry"],
-            course_ids=list(path["course_ids"]),
-            enrollment_ids=[by_course[c]["enrollment_id"] for c in path["course_ids"]],
-            completed_at=datetime.now(UTC),
-        )
-        stream = path_completion_stream(agent_id, path["path_id"])
-        try:  # expected version 0: a path is completed once, however often this runs
-            await _append(conn, [_wrap(event, event.ministry, stream, cause)], stream, 0)
-        except ConcurrencyError:
-            continue
+        await _complete_path(conn, agent_id, path["path_id"], path["course_ids"], cause)
+
+
+async def path_published(conn: asyncpg.Connection, path_id: UUID, cause: Envelope) -> int:
+    """A path enters the catalogue: the agents who had already completed all its courses have
+    completed it (as they would have had it been published first)."""
+    await conn.execute(PATH_COMPLETION_LOCK)
+    course_ids = await conn.fetchval(
+        "UPDATE catalog_paths SET published = true WHERE path_id = $1 RETURNING course_ids", path_id
+    )
+    if not course_ids:
+        return 0
+    agents = await conn.fetch(
+        "SELECT agent_id FROM enrollments WHERE status = 'completed' AND course_id = ANY($1::uuid[])"
+        " GROUP BY agent_id HAVING count(DISTINCT course_id) = $2 ORDER BY agent_id",
+        course_ids,
+        len(set(course_ids)),
+    )
+    completed = 0
+    for agent in agents:
+        completed += await _complete_path(conn, agent["agent_id"], path_id, course_ids, cause)
+    log.info("path.published", path_id=str(path_id), completed=completed)
+    return completed
+
+
+async def _complete_path(
+    conn: asyncpg.Connection, agent_id: UUID, path_id: UUID, course_ids: list[UUID], cause: Envelope
+) -> int:
+    """``LearningPathCompleted`` for the agent if every course of the path is completed (once: 1,
+    or 0 when not all are, or when it was already)."""
+    done = await conn.fetch(
+        "SELECT DISTINCT ON (course_id) course_id, enrollment_id, ministry FROM enrollments"
+        " WHERE agent_id = $1 AND status = 'completed' AND course_id = ANY($2::uuid[])"
+        " ORDER BY course_id, completed_at",
+        agent_id,
+        course_ids,
+    )
+    if len(done) < len(set(course_ids)):
+        return 0
+    by_course = {r["course_id"]: r for r in done}
+    event = LearningPathCompleted(
+        path_id=path_id,
+        agent_id=agent_id,
+        ministry=done[0]["ministry"],
+        course_ids=list(course_ids),
+        enrollment_ids=[by_course[c]["enrollment_id"] for c in course_ids],
+        completed_at=datetime.now(UTC),
+    )
+    stream = path_completion_stream(agent_id, path_id)
+    try:  # expected version 0: a path is completed once, however often this runs
+        await _append(conn, [_wrap(event, event.ministry, stream, cause)], stream, 0)
+    except ConcurrencyError:
+        return 0
+    return 1
