@@ -17,11 +17,14 @@ CAMPUS = Path(sys.executable).parent / "campus"
 
 
 def campus_cli(stack, *args: str) -> str:
+    return cli_run(stack, *args, check=True).stdout
+
+
+def cli_run(stack, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CAMPUS_HOME": str(stack.root)}
-    done = subprocess.run(
-        [str(CAMPUS), *args], env=env, capture_output=True, text=True, timeout=60, check=True
+    return subprocess.run(
+        [str(CAMPUS), *args], env=env, capture_output=True, text=True, timeout=60, check=check
     )
-    return done.stdout
 
 
 def test_all_five_services_are_ready(stack):
@@ -83,3 +86,9 @@ async def test_a_poison_message_shows_in_dead_letters_and_can_be_dropped(stack):
     out = campus_cli(stack, "dead-letters", "drop", "enrollment", *[str(r["id"]) for r in rows])
     assert out.strip() == f"{len(rows)} dropped"
     assert await dead_in_enrollment() == []
+    # Ids that are not there (dropped already, mistyped) are said, not "0 dropped" in silence.
+    gone = str(rows[0]["id"])
+    for command in (["drop", "enrollment", gone], ["retry", "enrollment", gone, gone]):
+        done = cli_run(stack, "dead-letters", *command)
+        assert done.returncode == 1, (command, done.stdout, done.stderr)
+        assert done.stderr.strip() == f"#{gone}: no such dead letter in campus_enrollment", done.stderr

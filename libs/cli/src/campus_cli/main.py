@@ -184,7 +184,8 @@ def dead_list(service: str, as_json: Annotated[bool, typer.Option("--json")] = F
 
 @dead.command("retry")
 def dead_retry(service: str, ids: Annotated[list[int] | None, typer.Argument()] = None) -> None:
-    """Apply dead letters again through their projection; those that succeed are removed."""
+    """Apply dead letters again through their projection; those that succeed are removed. A failure
+    or an id that is not there is said, exit 1."""
     import asyncio
 
     from .operate import retry_dead_letters
@@ -199,12 +200,18 @@ def dead_retry(service: str, ids: Annotated[list[int] | None, typer.Argument()] 
 
 @dead.command("drop")
 def dead_drop(service: str, ids: list[int]) -> None:
-    """Delete dead letters (after deciding they need no repair)."""
+    """Delete dead letters (after deciding they need no repair); an id that is not there is said,
+    exit 1."""
     import asyncio
 
     from .operate import drop_dead_letters
 
-    typer.echo(f"{asyncio.run(drop_dead_letters(campus_home(), service, ids))} dropped")
+    dropped, missing = asyncio.run(drop_dead_letters(campus_home(), service, ids))
+    for i in missing:
+        typer.echo(f"#{i}: no such dead letter in campus_{service}", err=True)
+    typer.echo(f"{dropped} dropped")
+    if missing:
+        raise typer.Exit(1)
 
 
 @app.command("erase-agent")

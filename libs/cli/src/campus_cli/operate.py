@@ -107,6 +107,12 @@ async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) ->
             " ORDER BY id",
             ids,
         )
+        found = {row["id"] for row in rows}
+        failures += [
+            f"#{i}: no such dead letter in campus_{service}"
+            for i in dict.fromkeys(ids or ())
+            if i not in found
+        ]
         for row in rows:
             projection = projections.get(row["consumer"])
             if projection is None:
@@ -125,11 +131,13 @@ async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) ->
     return retried, failures
 
 
-async def drop_dead_letters(root: Path, service: str, ids: list[int]) -> int:
+async def drop_dead_letters(root: Path, service: str, ids: list[int]) -> tuple[int, list[int]]:
+    """Delete the dead letters ``ids``: how many went, and the ids that were not there."""
     conn = await connect(database_url(root, service))
     try:
-        result = await conn.execute("DELETE FROM dead_letters WHERE id = ANY($1::bigint[])", ids)
-        return int(result.split()[-1])
+        rows = await conn.fetch("DELETE FROM dead_letters WHERE id = ANY($1::bigint[]) RETURNING id", ids)
+        dropped = {row["id"] for row in rows}
+        return len(dropped), [i for i in dict.fromkeys(ids) if i not in dropped]
     finally:
         await conn.close()
 
