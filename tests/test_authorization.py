@@ -153,6 +153,17 @@ def world(stack) -> World:
         assert r.status_code == 201, r.text
         course_id = r.json()["id"]
         assert c.post(f"{url['catalog']}/v1/courses/{course_id}/publish", headers=staff).status_code == 200
+        held = {"starts_at": "2026-03-02T09:00:00Z", "ends_at": "2026-03-02T12:00:00Z", "capacity": 5,
+                "join_url": "https://visio.example.org/authz", "trainer_ids": [str(trainer)]}  # fmt: skip
+        r = until(lambda: c.post(f"{url['catalog']}/v1/courses/{course_id}/sessions", json=held, headers=staff),
+                  lambda r: r.status_code == 201)  # fmt: skip
+        assert r.status_code == 201, r.text
+        session_id = r.json()["id"]
+        r = until(
+            lambda: c.get(f"{url['enrollment']}/v1/sessions/{session_id}/enrollments", headers=as_trainer),
+            lambda r: r.status_code == 200,
+        )  # the enrolment service knows the session and its trainer
+        assert r.status_code == 200, r.text
         r = until(lambda: c.post(f"{url['enrollment']}/v1/enrollments", json={"course_id": course_id},
                                  headers=as_agent), lambda r: r.status_code not in (404, 409))  # fmt: skip
         assert r.status_code == 201, r.text
@@ -188,6 +199,7 @@ def world(stack) -> World:
         resources={
             ("catalog", "course_id"): course_id,
             ("enrollment", "enrollment_id"): enrollment_id,
+            ("enrollment", "session_id"): session_id,
             ("projects", "project_id"): project_id,
             ("funding", "request_id"): request_id,
             ("trainers", "trainer_id"): str(trainer),
@@ -198,6 +210,7 @@ def world(stack) -> World:
         owners={
             ("catalog", "course_id"): (trainer, "agent"),
             ("enrollment", "enrollment_id"): (agent, "agent"),
+            ("enrollment", "session_id"): (trainer, "agent"),
             ("projects", "project_id"): (manager, "manager"),
             ("funding", "request_id"): (manager, "manager"),
             ("trainers", "trainer_id"): (trainer, "agent"),

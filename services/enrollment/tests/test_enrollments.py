@@ -334,3 +334,66 @@ async def test_a_last_completion_and_its_paths_publication_at_the_same_moment_co
         await last.commit()
         events = await completing.fetch("SELECT data FROM events WHERE type = 'LearningPathCompleted'")
     assert [e["data"]["path_id"] for e in events] == [str(path)]
+
+
+async def test_a_sessions_trainer_lists_its_roster_to_record_completions(client, catalog, tokens):
+    trainer, unregistered = uuid.uuid4(), uuid.uuid4()
+    await catalog.trainer(trainer)
+    course = await catalog.course(title="Roster")
+    session = await catalog.session(course, capacity=2, trainer_ids=[trainer, unregistered])
+    agents = [agent(tokens) for _ in range(3)]
+    made = []
+    for _, headers in agents:  # two seats: the third waits
+        r = await client.post(
+            "/v1/enrollments", json={"course_id": str(course), "session_id": str(session)}, headers=headers
+        )
+        assert r.status_code == 201, r.text
+        made.append(r.json())
+    staff = tokens.auth(roles=["campus_staff"], ministry="dinum")
+    as_trainer = tokens.auth(roles=["agent"], ministry="mefsin", sub=trainer)  # another ministry's trainer
+    url = f"/v1/sessions/{session}/enrollments"
+
+    async def listed():
+        r = await client.get(url, headers=staff)
+        return r.json() if len(r.json()["items"]) == 3 else None
+
+    everyone = await eventually(listed)
+    assert [i["id"] for i in everyone["items"]] == [m["id"] for m in made]  # in enrolment order
+    assert [i["status"] for i in everyone["items"]] == ["enrolled", "enrolled", "waitlisted"]
+    assert everyone["items"][2]["waitlist_position"] == 1 and everyone["next_cursor"] is None
+    first = (await client.get(f"{url}?limit=2", headers=staff)).json()
+    rest = (await client.get(f"{url}?limit=2&cursor={first['next_cursor']}", headers=staff)).json()
+    assert [i["id"] for i in first["items"] + rest["items"]] == [m["id"] for m in made]
+    waiting = (await client.get(f"{url}?status=waitlisted", headers=staff)).json()
+    assert [i["id"] for i in waiting["items"]] == [made[2]["id"]]
+    assert (await client.get(f"{url}?status=lost", headers=staff)).status_code == 422
+
+    async def trainers_roster():  # the trainers projection may lag a little
+        r = await client.get(f"{url}?status=enrolled", headers=as_trainer)
+        return r if r.status_code == 200 else None
+
+    seen = (await eventually(trainers_roster)).json()
+    for item in seen["items"]:
+        done = await client.post(f"/v1/enrollments/{item['id']}/complete", headers=as_trainer)
+        assert done.status_code == 200, done.text
+    await eventually(lambda: _is(client, agents[0][1], made[0]["id"], "completed"))
+    rated = await client.post(f"/v1/enrollments/{made[0]['id']}/rating", json={"score": 2, "comment": "Bof"},
+                              headers=agents[0][1])  # fmt: skip
+    assert rated.status_code == 200
+
+    async def rating_projected():
+        r = await client.get(url, headers=staff)
+        return r.json() if r.json()["items"][0]["comment"] == "Bof" else None
+
+    assert (await eventually(rating_projected))["items"][0]["score"] == 2  # the staff sees ratings
+    for item in (await client.get(url, headers=as_trainer)).json()["items"]:
+        assert item["score"] is None and item["comment"] is None  # not the trainer's to read
+
+    refused = [
+        await client.get(url, headers=agents[0][1]),  # an agent of the session
+        await client.get(url, headers=tokens.auth(roles=["agent"], ministry="dinum", sub=unregistered)),
+        await client.get(url, headers=tokens.auth(roles=["manager"], ministry="dinum")),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403], [r.text for r in refused]
+    assert (await client.get(url)).status_code == 401
+    assert (await client.get(f"/v1/sessions/{uuid.uuid4()}/enrollments", headers=staff)).status_code == 404

@@ -59,12 +59,30 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 async def agent_enrollments(
     pool: asyncpg.Pool, agent_id: UUID, limit: int, cursor: str | None
 ) -> tuple[list[EnrollmentOut], str | None]:
-    args: list[Any] = [agent_id, limit + 1]
-    where = " WHERE e.agent_id = $1"
+    return await _page(pool, "e.agent_id = $1", [agent_id], limit, cursor)
+
+
+async def session_enrollments(
+    pool: asyncpg.Pool, session_id: UUID, status: str | None, limit: int, cursor: str | None
+) -> tuple[list[EnrollmentOut], str | None]:
+    """A session's roster, in enrolment order (``status``: only those)."""
+    if status is None:
+        return await _page(pool, "e.session_id = $1", [session_id], limit, cursor)
+    return await _page(pool, "e.session_id = $1 AND e.status = $2", [session_id, status], limit, cursor)
+
+
+async def _page(
+    pool: asyncpg.Pool, where: str, args: list[Any], limit: int, cursor: str | None
+) -> tuple[list[EnrollmentOut], str | None]:
+    """The enrolments ``where`` holds (its parameters ``args``), ``limit`` of them after ``cursor``."""
+    n = len(args)
+    args = [*args, limit + 1]
     if cursor:
-        where += " AND (e.enrolled_at, e.enrollment_id) > ($3, $4)"
+        where += f" AND (e.enrolled_at, e.enrollment_id) > (${n + 2}, ${n + 3})"
         args += list(decode_cursor(cursor))
-    rows = await pool.fetch(SELECT + where + " ORDER BY e.enrolled_at, e.enrollment_id LIMIT $2", *args)
+    rows = await pool.fetch(
+        f"{SELECT} WHERE {where} ORDER BY e.enrolled_at, e.enrollment_id LIMIT ${n + 1}", *args
+    )
     items = [to_out(r) for r in rows[:limit]]
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
