@@ -255,3 +255,32 @@ async def test_bad_input_is_422_problem_naming_the_field(client, tokens):
     assert (
         await client.post(f"/v1/courses/{course['id']}/sessions", json={}, headers=agent)
     ).status_code == 403
+
+
+async def test_integers_and_booleans_are_not_coerced_from_other_json_types(client, tokens):
+    # "60" or true was taken for 60 or 1, "yes" or 1 for true: a 422 naming the field, as in funding.
+    staff = tokens.auth(roles=["campus_staff"])
+    course = (await client.post("/v1/courses", json={**SECNUM, "duration_minutes": 60}, headers=staff)).json()
+    session = {
+        "starts_at": "2030-03-01T09:00:00Z", "ends_at": "2030-03-01T12:00:00Z", "capacity": 5,
+        "join_url": "https://webconf.example/x",
+    }  # fmt: skip
+    created = await client.post(f"/v1/courses/{course['id']}/sessions", json=session, headers=staff)
+    assert created.status_code == 201 and created.json()["capacity"] == 5, created.text
+    path = {"title": "Parcours", "course_ids": [course["id"]], "reconversion": True}
+    integers = ("60", True, 1.5, 60.0)
+    cases = [
+        ("POST", "/v1/courses", SECNUM, "duration_minutes", integers),
+        ("PATCH", f"/v1/courses/{course['id']}", {}, "duration_minutes", integers),
+        ("POST", f"/v1/courses/{course['id']}/sessions", session, "capacity", integers),
+        ("PATCH", f"/v1/sessions/{created.json()['id']}", {}, "capacity", integers),
+        ("POST", "/v1/learning-paths", path, "reconversion", ("yes", "on", 1, 0)),
+    ]
+    for method, url, base, field, values in cases:
+        for value in values:
+            r = await client.request(method, url, json={**base, field: value}, headers=staff)
+            assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+            assert [e["field"] for e in r.json()["errors"]] == [field], (method, url, value, r.json())
+    assert course["duration_minutes"] == 60  # a JSON integer, and a boolean, still pass
+    defined = await client.post("/v1/learning-paths", json=path, headers=staff)
+    assert defined.status_code == 201 and defined.json()["reconversion"] is True, defined.text

@@ -192,6 +192,23 @@ async def test_completion_attestation_rating_erasure_and_stats(client, catalog, 
         assert await conn.fetchval("SELECT count(*) FROM events WHERE data::text ILIKE '%dupont%'") == 0
 
 
+async def test_a_rating_score_is_a_json_integer(client, catalog, tokens):
+    # "4", 4.0 or true (taken for a score of 1) was coerced: a 422 naming the score, as in funding.
+    course = await catalog.course()
+    session = await catalog.session(course, capacity=3)
+    _, headers = agent(tokens)
+    body = {"course_id": str(course), "session_id": str(session)}
+    enrolment = await client.post("/v1/enrollments", json=body, headers=headers)
+    assert enrolment.status_code == 201, enrolment.text
+    url = f"/v1/enrollments/{enrolment.json()['id']}/rating"
+    for score in ("4", True, 4.0, 1.5):
+        r = await client.post(url, json={"score": score}, headers=headers)
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["score"], (score, r.json())
+    # The body is read before the enrolment's state: a JSON integer passes, and this one is not completed.
+    assert (await client.post(url, json={"score": 4}, headers=headers)).status_code == 409
+
+
 async def test_self_paced_course(client, catalog, tokens):
     course = await catalog.course(pace="self_paced")
     _, headers = agent(tokens)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 from campus_events.contracts.catalog import CourseProposed, CoursePublished
@@ -250,3 +251,49 @@ async def test_open_validates_is_idempotent_and_lists_by_ministry(client, tokens
     assert other.status_code == 403
     assert (await client.get("/v1/pipeline", headers=manager)).status_code == 403
     assert (await client.get("/v1/projects", params={"limit": 501}, headers=manager)).status_code == 422
+
+
+def with_value(body: dict, field: str, value) -> dict:
+    """A copy of ``body`` with ``field`` (a dotted path, as a 422 names it) set to ``value``."""
+    body = copy.deepcopy(body)
+    *parents, last = field.split(".")
+    target = body
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    target[last] = value
+    return body
+
+
+async def test_integers_are_not_coerced_from_other_json_types(client, tokens):
+    # "12", true or 12.0 was taken for 12 or 1: a 422 naming the field (as in funding), nested ones
+    # too, before the project's stage is looked at.
+    own = ministry()
+    manager, staff = tokens.auth(roles=["manager"], ministry=own), tokens.auth(roles=["campus_staff"])
+    project = f"/v1/projects/{(await open_project(client, tokens, own))['id']}"
+    needs = {**NEEDS, "agent_profiles": PROJECT["agent_profiles"]}
+    implementation = {"sessions_delivered": 1, "participants": 11, "modality": "in_person"}
+    evaluation = {
+        "indicators": [{"profile": "chargé d'études", "agents_targeted": 12, "agents_reached": 11}],
+        "satisfaction_rate": 0.9,
+        "savings_cents": 150_000,
+    }
+    cases = [
+        ("/v1/projects", manager, PROJECT, "team_size"),
+        ("/v1/projects", manager, PROJECT, "agent_profiles.0.count"),
+        (f"{project}/needs-analysis", staff, needs, "agent_profiles.0.count"),
+        (f"{project}/design", staff, design(), "modules.0.duration_minutes"),
+        (f"{project}/design", staff, design(), "estimated_cost_cents"),
+        (f"{project}/implementation", staff, implementation, "sessions_delivered"),
+        (f"{project}/implementation", staff, implementation, "participants"),
+        (f"{project}/evaluation", staff, evaluation, "savings_cents"),
+        (f"{project}/evaluation", staff, evaluation, "indicators.0.agents_targeted"),
+        (f"{project}/evaluation", staff, evaluation, "indicators.0.agents_reached"),
+    ]
+    for url, headers, body, field in cases:
+        for value in ("12", True, 12.0, 1.5):
+            r = await client.post(url, json=with_value(body, field, value), headers=headers)
+            assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+            assert [e["field"] for e in r.json()["errors"]] == [field], (url, value, r.json())
+        # A JSON integer passes the body's validation (the project's stage may refuse the step: 409).
+        r = await client.post(url, json=with_value(body, field, 12), headers=headers)
+        assert r.status_code in (200, 201, 409), (url, field, r.text)

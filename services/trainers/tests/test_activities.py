@@ -98,3 +98,24 @@ async def test_activities_limits_access_and_totals(client, tokens):
     mine = next(r for r in rows if r["trainer_id"] == str(me))
     assert mine["ministry"] == "mefsin" and mine["total_minutes"] == "1530" and mine["total_hours"] == "25.50"
     assert {r["year"] for r in rows} == {"2025"}
+
+
+async def test_minutes_are_a_json_integer(client, tokens):
+    # "60", 60.0 or true (taken for one minute) was coerced: a 422 naming minutes, as in funding.
+    me = uuid.uuid4()
+    auth = tokens.auth(roles=["agent"], ministry="mefsin", sub=me)
+    registered = await client.post(
+        "/v1/trainers", json={"kind": "internal", "expertise": ["data"]}, headers=auth
+    )
+    assert registered.status_code == 201, registered.text
+    url = f"/v1/trainers/{me}/activities"
+    for minutes in ("60", True, 60.0, 1.5):
+        r = await client.post(
+            url, json={"kind": "face_to_face", "day": "2025-04-03", "minutes": minutes}, headers=auth
+        )
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["minutes"], (minutes, r.json())
+    logged = await client.post(
+        url, json={"kind": "face_to_face", "day": "2025-04-03", "minutes": 60}, headers=auth
+    )
+    assert logged.status_code == 201 and logged.json()["minutes"] == 60, logged.text

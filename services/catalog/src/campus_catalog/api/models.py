@@ -9,6 +9,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -26,6 +28,12 @@ from ..domain.commands import (
     ends_after_start,
 )
 
+# Integers and booleans of a body as JSON gives them (StrictInt, StrictBool, as in funding): "60",
+# true or 60.0 is refused rather than taken for 60 or 1, and "yes" or 1 for true. Per field, not the
+# model's strict=True: FastAPI's path validates Python objects, where that refuses UUIDs and dates.
+Minutes = Annotated[StrictInt, Field(ge=1, le=100_000)]
+Capacity = Annotated[StrictInt, Field(ge=1, le=100_000)]
+
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -33,6 +41,9 @@ class In(BaseModel):
 
 class CourseIn(CourseFields):
     """A course as proposed (every field of CONTRACT.md; ``status``/``proposed_by`` are set by the service)."""
+
+    # Strict in the request only: the domain's CourseFields (and CourseOut, a response) keep int.
+    duration_minutes: Minutes | None = None
 
 
 REQUIRED = ("title", "kind", "summary", "modality", "themes")
@@ -48,7 +59,7 @@ class CoursePatchIn(In):
     themes: Annotated[list[Theme], Field(min_length=1, max_length=9)] | None = None
     objectives: Annotated[list[Short], Field(max_length=30)] | None = None
     duration: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    duration_minutes: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    duration_minutes: Minutes | None = None
     pace: Pace | None = None
     sub_themes: SubThemes | None = None
     audiences: (
@@ -82,7 +93,7 @@ class OptionalReasonIn(In):
 class SessionIn(In):
     starts_at: UtcDateTime
     ends_at: UtcDateTime
-    capacity: Annotated[int, Field(ge=1, le=100_000)]
+    capacity: Capacity
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     join_url: Url | None = None
     trainer_ids: Annotated[list[UUID], Field(max_length=20)] = []
@@ -102,7 +113,7 @@ class SessionIn(In):
 class SessionPatchIn(In):
     starts_at: UtcDateTime | None = None
     ends_at: UtcDateTime | None = None
-    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    capacity: Capacity | None = None
     location: Annotated[str, Field(min_length=1, max_length=300)] | None = None
     join_url: Url | None = None
     trainer_ids: Annotated[list[UUID], Field(max_length=20)] | None = None
@@ -119,7 +130,7 @@ class LearningPathIn(In):
     summary: Annotated[str, Field(max_length=4000)] = ""
     course_ids: Annotated[list[UUID], Field(min_length=1, max_length=50)]
     target_job: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    reconversion: bool = False
+    reconversion: StrictBool = False
     themes: Annotated[list[Theme], Field(max_length=9)] = []
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from campus_events.contracts.vocab import EnrollmentStatus
 
@@ -24,7 +24,8 @@ class EnrollmentIn(BaseModel):
 class RatingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score: int = Field(ge=1, le=5)
+    # StrictInt (as in funding): "4", 4.0 or true (taken for 1) is refused rather than coerced.
+    score: StrictInt = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 
 

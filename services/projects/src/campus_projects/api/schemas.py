@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from campus_events.contracts.vocab import FundingIntent, Modality, ProjectStage
 
@@ -15,24 +15,27 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class In(BaseModel):
+    # Integer fields are StrictInt (as in funding): "12", true or 12.0 is refused rather than taken
+    # for 12 or 1. Per field, not strict=True here: FastAPI's path validates Python objects, where
+    # a model-wide strict refuses UUIDs given as strings.
     model_config = ConfigDict(extra="forbid")
 
 
 class ProfileCountIn(In):
     profile: ShortText
-    count: int = Field(ge=0, le=1_000_000)
+    count: StrictInt = Field(ge=0, le=1_000_000)
 
 
 class ProfileReachIn(In):
     profile: ShortText
-    agents_targeted: int = Field(ge=0, le=1_000_000)
-    agents_reached: int = Field(ge=0, le=1_000_000)
+    agents_targeted: StrictInt = Field(ge=0, le=1_000_000)
+    agents_reached: StrictInt = Field(ge=0, le=1_000_000)
 
 
 class ProjectIn(In):
     title: ShortText
     service: ShortText
-    team_size: int = Field(ge=1, le=1_000_000)
+    team_size: StrictInt = Field(ge=1, le=1_000_000)
     agent_profiles: list[ProfileCountIn] = Field(default_factory=list, max_length=50)
     expectations: Text
 
@@ -49,13 +52,13 @@ class ModuleIn(In):
     course_id: UUID | None = None
     trainer_ids: list[UUID] = Field(default_factory=list, max_length=50)
     modality: Modality
-    duration_minutes: int = Field(ge=1, le=100_000)
+    duration_minutes: StrictInt = Field(ge=1, le=100_000)
 
 
 class DesignIn(In):
     modules: list[ModuleIn] = Field(min_length=1, max_length=100)
     content_production: Text
-    estimated_cost_cents: int = Field(ge=0, le=10**12)
+    estimated_cost_cents: StrictInt = Field(ge=0, le=10**12)
     funding_intent: FundingIntent
 
 
@@ -64,8 +67,8 @@ class AdvanceIn(In):
 
 
 class ImplementationIn(In):
-    sessions_delivered: int = Field(ge=0, le=100_000)
-    participants: int = Field(ge=0, le=1_000_000)
+    sessions_delivered: StrictInt = Field(ge=0, le=100_000)
+    participants: StrictInt = Field(ge=0, le=1_000_000)
     modality: Modality
     session_ids: list[UUID] = Field(default_factory=list, max_length=500)
 
@@ -75,7 +78,7 @@ class EvaluationIn(In):
         min_length=1, max_length=50, description="FTAP: agents targeted, then reached, by profile."
     )
     satisfaction_rate: float = Field(ge=0, le=1)
-    savings_cents: int = Field(ge=0, le=10**12)
+    savings_cents: StrictInt = Field(ge=0, le=10**12)
     summary: str = Field(default="", max_length=4000)
 
 
