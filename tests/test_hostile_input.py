@@ -73,3 +73,40 @@ def test_no_write_route_answers_5xx_to_hostile_bodies(stack):
                                 f"{name} {method.upper()} {path}: {response.headers['content-type']}"
                             )
     assert tried > 100
+
+
+def test_a_body_sent_as_anything_but_json_is_a_415_after_auth(stack):
+    """A JSON body labelled text/plain, a form: 415 on every write route that takes a body (it was a
+    422 about the fields' types, or taken as JSON where a route parses its own body); without a
+    token, still 401 first; a route whose gate comes first (the random resource looked up, a
+    trainer's registration) answers 404 or 403, as it does for any body."""
+    private = (stack.root / "keys" / "private.pem").read_bytes()
+    token = mint_token(private, sub=str(uuid.uuid4()), roles=ROLES, ministry="dinum", ttl=600)
+    tried = []
+    with httpx.Client(timeout=30) as client:
+        for name, service in stack.services.items():
+            doc = client.get(f"{service.url}/openapi.json").json()
+            for path, operations in doc["paths"].items():
+                for method, operation in operations.items():
+                    if method not in ("post", "patch", "put") or "requestBody" not in operation:
+                        continue
+                    url = service.url + re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), path)
+                    for media_type, body in (
+                        ("text/plain", b'{"title": "x"}'),
+                        ("application/x-www-form-urlencoded", b"a=1"),
+                    ):
+                        headers = {"Content-Type": media_type}
+                        response = client.request(method, url, content=body, headers=headers)
+                        assert response.status_code == 401, (name, method, path, response.status_code)
+                        headers["Authorization"] = f"Bearer {token}"
+                        response = client.request(method, url, content=body, headers=headers)
+                        where = f"{name} {method.upper()} {path} as {media_type}"
+                        if response.status_code in (403, 404):
+                            continue  # a gate (the random resource, a trainer's registration) came first
+                        assert response.status_code == 415, (
+                            f"{where}: {response.status_code} {response.text[:200]}"
+                        )
+                        assert response.headers["content-type"].startswith("application/problem+json"), where
+                        assert f"sent as {media_type}" in response.json()["detail"], where
+                        tried.append(where)
+    assert len(tried) > 30, tried

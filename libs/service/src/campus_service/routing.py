@@ -37,7 +37,7 @@ from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args, solve_dependencies
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.params import Form
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -348,18 +348,24 @@ _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _text_checked(handler: Handler) -> Handler:
-    """``handler`` behind the kit's text rule (``body.text_errors``), for every route, whichever
-    handler answers it: a JSON body with a NUL, an unpaired surrogate, a control character or a
-    blank string is a 422 naming each field (after the route's auth: errors.py), before any state
-    is looked at. Starlette keeps the body read, for the handler."""
+    """``handler`` behind the kit's body rules, for every route, whichever handler answers it
+    (after the route's auth: errors.py), before any state is looked at: a JSON body with a NUL,
+    an unpaired surrogate, a control character or a blank string is a 422 naming each field
+    (``body.text_errors``); a body sent as anything but JSON (``text/plain``, a form) is a 415 that
+    says so — it was a 422 about the fields' types, or taken as JSON where the route parses its
+    own body. Without a Content-Type the body is taken as JSON (FastAPI's rule). Starlette keeps
+    the body read, for the handler."""
 
     async def checked(request: Request) -> Response:
         if request.method in _WITH_BODY:
             content_type = request.headers.get("content-type")
+            raw = await request.body()
             if content_type is None or _is_json(content_type):
-                raw = await request.body()
                 if raw and (errors := text_errors(raw)):
                     raise RequestValidationError(errors)
+            elif raw:
+                kind = content_type.partition(";")[0].strip() or "no media type"
+                raise HTTPException(415, f"the body is sent as {kind}: send it as application/json")
         return await handler(request)
 
     return checked
