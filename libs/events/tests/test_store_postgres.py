@@ -4,6 +4,7 @@ unique (stream, version) index, and a caller's transaction left usable by a lost
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import asyncpg
@@ -143,3 +144,56 @@ async def test_writers_in_turn_keep_one_connection_and_a_killed_one_loses_no_app
     assert len(backends) == 2, backends  # the statements after it on a new connection
     for stream in streams:  # 60 appends each, every one recorded once, in order
         assert [e.data["n"] for e in await store.read_stream(stream)] == [*range(20), *range(40)]
+
+
+async def test_an_append_is_not_refused_for_a_cancelled_callers_error(pg_pool):
+    """A combined statement fails for one append (a duplicate event id) whose caller went away
+    meanwhile: the other append goes again on its own and is recorded, not handed that error."""
+    store = PostgresEventStore(pg_pool)
+    first = make_event(new_stream())
+    await store.append([first], {first.stream: 0})
+    twin = make_event(new_stream()).model_copy(update={"id": first.id})
+    good = make_event(new_stream())
+    real_statement, callers = store._statement, {}
+
+    async def statement(batch, conn=None):
+        if conn is not None and len(batch) == 2:
+            callers["twin"].cancel()  # its client is gone while the statement runs
+            await asyncio.sleep(0)
+        return await real_statement(batch, conn)
+
+    store._statement = statement  # type: ignore[method-assign]
+    callers["twin"] = asyncio.create_task(store.append([twin], {twin.stream: 0}))
+    callers["good"] = asyncio.create_task(store.append([good], {good.stream: 0}))
+    twin_outcome, good_outcome = await asyncio.gather(*callers.values(), return_exceptions=True)
+    assert isinstance(twin_outcome, asyncio.CancelledError)
+    assert not isinstance(good_outcome, BaseException), good_outcome
+    assert await store.stream_version(good.stream) == 1
+    assert await store.stream_version(twin.stream) == 0
+
+
+async def test_the_recorded_instant_and_data_are_the_cloudevents(pg_pool):
+    """An instant whose zone offset has seconds (Paris in 1900: +00:09:21) is recorded as the
+    CloudEvent says it, and a NaN or an infinity in data is null in the events table as in JSON."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    store = PostgresEventStore(pg_pool)
+    at = datetime(1900, 1, 1, 1, 37, 54, 123456, tzinfo=ZoneInfo("Europe/Paris"))
+    events = [
+        make_event(new_stream(), 1, ratio=float("nan"), top=float("inf")).model_copy(
+            update={"occurred_at": at}
+        ),
+        make_event(new_stream(), 2, ratio=float("-inf")).model_copy(update={"occurred_at": at}),
+    ]
+    await store.append(events[:1], {events[0].stream: 0})  # the combined statement
+    await store.append(events[1:], {events[1].stream: 0}, idempotency_key="k-nan")  # the other one
+    for event in events:
+        (row,) = await pg_pool.fetch(
+            "SELECT e.occurred_at, e.data, o.payload FROM events e JOIN outbox o USING (position)"
+            " WHERE e.event_id = $1",
+            event.id,
+        )
+        assert row["occurred_at"] == at
+        assert row["occurred_at"].isoformat().replace("+00:00", "Z") == json.loads(row["payload"])["time"]
+        assert row["data"] == {**event.data, **{k: None for k in ("ratio", "top") if k in event.data}}

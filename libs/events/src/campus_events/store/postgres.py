@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import asyncpg
@@ -236,7 +237,7 @@ def _event_rows(events: Sequence[Envelope], leading: Sequence[dict[str, Any]]) -
                 "ctx": e.context,
                 "agg": e.aggregate,
                 "min": e.ministry,
-                "at": e.occurred_at,
+                "at": e.occurred_at.astimezone(UTC),  # the CloudEvent's instant (an offset's seconds too)
                 "corr": e.correlation_id,
                 "caus": e.causation_id,
                 "aid": e.actor.id,
@@ -249,7 +250,7 @@ def _event_rows(events: Sequence[Envelope], leading: Sequence[dict[str, Any]]) -
                 "ord": ord_,
             }
         )
-    return RawJSON(pydantic_core.to_json(rows).decode())
+    return RawJSON(pydantic_core.to_json(rows, inf_nan_mode="null").decode())  # jsonb has no NaN
 
 
 @dataclass(eq=False)
@@ -397,17 +398,17 @@ class PostgresEventStore:
                         outcomes = await self._statement(batch, conn)
                         for single, outcome in zip(batch, outcomes, strict=True):
                             _settle(single.done, outcome)
+                        batch = []  # answered: nothing of it goes again, whatever happens next
                         await asyncio.sleep(0)  # the callers just answered append their next events first
                         if not self._waiting:
                             return
                         batch = self._next_batch()
             except Exception as exc:  # noqa: BLE001 - handed to the callers
                 failure = exc
-            pending = [single for single in batch if not single.done.done()]
-            if len(pending) == 1:
-                _settle(pending[0].done, exception=failure)
+            if len(batch) == 1:  # its own error
+                _settle(batch[0].done, exception=failure)
                 return
-            for single in pending:
+            for single in batch:  # whose error? each goes again on its own (a cancelled caller's too)
                 try:
                     (outcome,) = await self._statement([single])
                 except Exception as one:  # noqa: BLE001 - handed to its caller
