@@ -76,7 +76,7 @@ def test_no_write_route_answers_5xx_to_hostile_bodies(stack):
 
 
 def test_a_body_sent_as_anything_but_json_is_a_415_after_auth(stack):
-    """A JSON body labelled text/plain, a form: 415 on every write route that takes a body (it was a
+    """A JSON body labelled text/plain or with no Content-Type, a form: 415 on every write route that takes a body (it was a
     422 about the fields' types, or taken as JSON where a route parses its own body); without a
     token, still 401 first; a route whose gate comes first (the random resource looked up, a
     trainer's registration) answers 404 or 403, as it does for any body."""
@@ -94,8 +94,9 @@ def test_a_body_sent_as_anything_but_json_is_a_415_after_auth(stack):
                     for media_type, body in (
                         ("text/plain", b'{"title": "x"}'),
                         ("application/x-www-form-urlencoded", b"a=1"),
+                        (None, b'{"title": "x"}'),  # JSON without a Content-Type
                     ):
-                        headers = {"Content-Type": media_type}
+                        headers = {"Content-Type": media_type} if media_type else {}
                         response = client.request(method, url, content=body, headers=headers)
                         assert response.status_code == 401, (name, method, path, response.status_code)
                         headers["Authorization"] = f"Bearer {token}"
@@ -107,6 +108,7 @@ def test_a_body_sent_as_anything_but_json_is_a_415_after_auth(stack):
                             f"{where}: {response.status_code} {response.text[:200]}"
                         )
                         assert response.headers["content-type"].startswith("application/problem+json"), where
-                        assert f"sent as {media_type}" in response.json()["detail"], where
+                        said = f"sent as {media_type}" if media_type else "has no Content-Type"
+                        assert said in response.json()["detail"], where
                         tried.append(where)
     assert len(tried) > 30, tried

@@ -127,8 +127,13 @@ async def test_auth_is_checked_before_the_body(client, tokens):
 
 async def test_parse_body_in_handler_comes_after_auth_and_state(client, tokens):
     manager = tokens.auth(roles=["manager"], ministry="dinum")
-    assert (await client.post("/v1/ministries/dinum/notes", content=b"{oops")).status_code == 401
-    locked = await client.post("/v1/ministries/locked/notes", content=b"{oops", headers=manager)
+    as_json = {"Content-Type": "application/json"}
+    assert (
+        await client.post("/v1/ministries/dinum/notes", content=b"{oops", headers=as_json)
+    ).status_code == 401
+    locked = await client.post(
+        "/v1/ministries/locked/notes", content=b"{oops", headers={**manager, **as_json}
+    )
     assert locked.status_code == 409
     nested = await client.post(
         "/v1/ministries/dinum/notes", json={"title": "ok", "team_size": "many"}, headers=manager

@@ -351,21 +351,22 @@ def _text_checked(handler: Handler) -> Handler:
     """``handler`` behind the kit's body rules, for every route, whichever handler answers it
     (after the route's auth: errors.py), before any state is looked at: a JSON body with a NUL,
     an unpaired surrogate, a control character or a blank string is a 422 naming each field
-    (``body.text_errors``); a body sent as anything but JSON (``text/plain``, a form) is a 415 that
-    says so — it was a 422 about the fields' types, or taken as JSON where the route parses its
-    own body. Without a Content-Type the body is taken as JSON (FastAPI's rule). Starlette keeps
-    the body read, for the handler."""
+    (``body.text_errors``); a body sent as anything but JSON (``text/plain``, a form, no
+    Content-Type at all) is a 415 that says so — it was a 422 about the fields' types (FastAPI's
+    strict content type), or taken as JSON where the route parses its own body. Starlette keeps the
+    body read, for the handler."""
 
     async def checked(request: Request) -> Response:
         if request.method in _WITH_BODY:
             content_type = request.headers.get("content-type")
             raw = await request.body()
-            if content_type is None or _is_json(content_type):
+            if _is_json(content_type):
                 if raw and (errors := text_errors(raw)):
                     raise RequestValidationError(errors)
             elif raw:
-                kind = content_type.partition(";")[0].strip() or "no media type"
-                raise HTTPException(415, f"the body is sent as {kind}: send it as application/json")
+                kind = (content_type or "").partition(";")[0].strip()
+                sent = f"is sent as {kind}" if kind else "has no Content-Type"
+                raise HTTPException(415, f"the body {sent}: send it as application/json")
         return await handler(request)
 
     return checked
