@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -72,6 +73,9 @@ async def test_search_lifecycle_and_facets(client, tokens):
         if facet in ("kind", "modality"):
             assert sum(counts.values()) == 2
     assert (await listed(client, theme="data", limit=1))["next_cursor"]
+    forged = base64.urlsafe_b64encode(json.dumps({"o": 10**30}).encode()).decode()  # beyond a bigint: a 500
+    for listing in ("/v1/courses", "/v1/learning-paths"):
+        assert (await client.get(listing, params={"cursor": forged})).status_code == 422
 
     archived = await client.post(f"/v1/courses/{data}/archive", headers=staff)
     assert archived.status_code == 200 and archived.json()["status"] == "archived"

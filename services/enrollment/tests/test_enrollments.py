@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -381,6 +382,15 @@ async def test_a_sessions_trainer_lists_its_roster_to_record_completions(client,
     first = (await client.get(f"{url}?limit=2", headers=staff)).json()
     rest = (await client.get(f"{url}?limit=2&cursor={first['next_cursor']}", headers=staff)).json()
     assert [i["id"] for i in first["items"] + rest["items"]] == [m["id"] for m in made]
+    for forged in (
+        f"0001-01-01T00:00:00+14:00|{uuid.uuid4()}",
+        "not a cursor",
+        f"9999-12-31T23:59:59-14:00|{uuid.uuid4()}",
+    ):
+        cursor = base64.urlsafe_b64encode(forged.encode()).decode()
+        for listing in (url, "/v1/me/enrollments"):  # an instant with no UTC equivalent was a 500
+            r = await client.get(f"{listing}?cursor={cursor}", headers=staff)
+            assert r.status_code == 422 and "cursor" in r.json()["detail"], (forged, listing, r.text)
     waiting = (await client.get(f"{url}?status=waitlisted", headers=staff)).json()
     assert [i["id"] for i in waiting["items"]] == [made[2]["id"]]
     assert (await client.get(f"{url}?status=lost", headers=staff)).status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from campus_service.testing import eventually
@@ -39,6 +40,9 @@ async def test_ideas_are_supported_once_per_agent_and_listed_by_support(client, 
         await client.get("/v1/ideas", params={"limit": 1, "cursor": page["next_cursor"]}, headers=bob)
     ).json()
     assert [i["id"] for i in rest["items"]] == [idea] and rest["next_cursor"] is None
+    forged = base64.urlsafe_b64encode(f"o:{10**30}".encode()).decode()  # beyond a bigint: was a 500
+    for listing in ("/v1/ideas", "/v1/trainers"):
+        assert (await client.get(listing, params={"cursor": forged}, headers=bob)).status_code == 422
     by_theme = (await client.get("/v1/ideas", params={"theme": "data"}, headers=bob)).json()
     assert [i["id"] for i in by_theme["items"]] == [idea]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from typing import Any
 
@@ -174,6 +175,8 @@ async def test_given_up_deliveries_are_failed_and_can_be_retried(client, tokens,
         await eventually(lambda: _arrived(receiver, {str(first.id)}), within=30)
         entry = (await client.get(f"{base}/{first.id}", headers=auth)).json()
         assert entry["state"] == "delivered" and entry["attempts"] == 3
+        forged = base64.urlsafe_b64encode(f"s:{10**30}".encode()).decode()  # beyond a bigint: was a 500
+        assert (await client.get(base, params={"cursor": forged}, headers=auth)).status_code == 422
 
         metrics = (await client.get("/metrics")).text
         assert 'campus_webhook_deliveries_total{outcome="failed"} 1.0' in metrics

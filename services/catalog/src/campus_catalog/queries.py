@@ -69,7 +69,7 @@ def decode_cursor(cursor: str | None) -> int:
         offset = int(json.loads(base64.urlsafe_b64decode(padded))["o"])
     except (ValueError, KeyError, TypeError):
         raise ValueError("invalid cursor") from None
-    if offset < 0:
+    if not 0 <= offset < 2**63:  # beyond a bigint OFFSET: forged, and a 500 from the driver
         raise ValueError("invalid cursor")
     return offset
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -51,8 +51,9 @@ def encode_cursor(at: datetime, enrollment_id: UUID) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         at, _, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), UUID(ident)
-    except (ValueError, UnicodeDecodeError):
+        # An instant with no UTC equivalent (year 1 at +14:00) is no cursor of ours either.
+        return datetime.fromisoformat(at).astimezone(UTC), UUID(ident)
+    except (ValueError, UnicodeDecodeError, OverflowError):
         raise UnprocessableError("cursor: not a cursor this service gave") from None
 
 

@@ -20,7 +20,7 @@ def decode_cursor(cursor: str | None) -> int:
         offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
     except ValueError:
         raise UnprocessableError("invalid cursor") from None
-    if offset < 0:
+    if not 0 <= offset < 2**63:  # beyond a bigint OFFSET: forged, and a 500 from the driver
         raise UnprocessableError("invalid cursor")
     return offset
 

@@ -44,7 +44,7 @@ def _decode_cursor(cursor: str | None) -> int | None:
         seq = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("s:"))
     except ValueError:
         raise UnprocessableError("invalid cursor") from None
-    if seq < 0:
+    if not 0 <= seq < 2**63:  # beyond a bigint: forged, and a 500 from the driver
         raise UnprocessableError("invalid cursor")
     return seq
 
