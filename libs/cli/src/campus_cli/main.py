@@ -190,11 +190,13 @@ def dead_retry(service: str, ids: Annotated[list[int] | None, typer.Argument()] 
 
     from .operate import retry_dead_letters
 
-    retried, failures = asyncio.run(retry_dead_letters(campus_home(), service, ids or None))
+    retried, failures, missing = asyncio.run(retry_dead_letters(campus_home(), service, ids or None))
+    for i in missing:
+        typer.echo(f"#{i}: no such dead letter in campus_{service}", err=True)
     for failure in failures:
         typer.echo(failure, err=True)
     typer.echo(f"{retried} applied, {len(failures)} still failing")
-    if failures:
+    if failures or missing:
         raise typer.Exit(1)
 
 

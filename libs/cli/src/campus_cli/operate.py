@@ -96,8 +96,11 @@ async def dead_letters(root: Path, service: str) -> list[dict[str, Any]]:
         await conn.close()
 
 
-async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) -> tuple[int, list[str]]:
-    """Apply dead letters again through their projection (after a fix); a success removes the row."""
+async def retry_dead_letters(
+    root: Path, service: str, ids: list[int] | None
+) -> tuple[int, list[str], list[int]]:
+    """Apply dead letters again through their projection (after a fix); a success removes the row.
+    How many were applied, why the others still fail, and the ``ids`` that are not there."""
     projections = projections_of(service)
     conn = await connect(database_url(root, service))
     retried, failures = 0, []
@@ -108,11 +111,7 @@ async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) ->
             ids,
         )
         found = {row["id"] for row in rows}
-        failures += [
-            f"#{i}: no such dead letter in campus_{service}"
-            for i in dict.fromkeys(ids or ())
-            if i not in found
-        ]
+        missing = [i for i in dict.fromkeys(ids or ()) if i not in found]
         for row in rows:
             projection = projections.get(row["consumer"])
             if projection is None:
@@ -128,7 +127,7 @@ async def retry_dead_letters(root: Path, service: str, ids: list[int] | None) ->
                 failures.append(f"#{row['id']}: {exc!r}"[:300])
     finally:
         await conn.close()
-    return retried, failures
+    return retried, failures, missing
 
 
 async def drop_dead_letters(root: Path, service: str, ids: list[int]) -> tuple[int, list[int]]:
