@@ -109,14 +109,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The five services as processes (as `make run` starts them), on free ports, for e2e tests."""
     from .stack import SERVICES, Stack
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPUS_")}
-    running = Stack(
-        root=tmp_path_factory.mktemp("stack"),
-        ports={name: free_port() for name in SERVICES},
-        nats_port=free_port(),
-        env=env,
-        durable=False,
-    )
+    # Distinct ports (free_ports): successive free_port() calls gave projects and funding the same
+    # one once, and funding, unable to listen, answered through projects' port.
+    running = Stack.on_free_ports(tmp_path_factory.mktemp("stack"), SERVICES, durable=False)
     running.start(ready_timeout=120)
     try:
         yield running

@@ -15,16 +15,22 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 PG_SYSTEM_USER = "embedded_postgres"
 
 
-def free_port() -> int:
-    """A TCP port that nothing listens on right now (never one of the fixed `make run` ports)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A TCP port that nothing listens on right now (never one of the fixed `make run` ports), and
+    none of ``avoid``: ports handed out already but not yet listened on (the system may give one
+    of them again)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def free_ports(count: int) -> list[int]:

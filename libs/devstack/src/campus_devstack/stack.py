@@ -149,7 +149,7 @@ class Stack:
         missing = [n for n in self.ports if not self.env.get(f"CAMPUS_{n.upper()}_DATABASE_URL")]
         if missing:
             port_file = self.root / "pg.port"
-            port = int(port_file.read_text()) if port_file.exists() else free_port()
+            port = int(port_file.read_text()) if port_file.exists() else free_port(avoid=self._ports_taken())
             port_file.write_text(str(port))
             self.postgres = EmbeddedPostgres(self.root / "pg", port, durable=self.durable)
             self.postgres.start()
@@ -215,10 +215,18 @@ class Stack:
         self.services[name] = self._start_service(name, service.port)
         self._write_state()
 
+    def _ports_taken(self) -> set[int]:
+        """The stack's ports, listened on or about to be (a service not started yet, or restarting)."""
+        taken = {*self.ports.values(), self.nats_port}
+        taken |= {r.port for group in self.replicas.values() for r in group}
+        if self.postgres is not None:
+            taken.add(self.postgres.port)
+        return taken
+
     def start_replica(self, name: str, port: int | None = None) -> ServiceProcess:
         """One more process of service ``name`` on the same database and NATS (as a Kubernetes
         Deployment with two replicas runs it), on ``port`` or a free one; stopped by ``stop()``."""
-        port = port or free_port()
+        port = port or free_port(avoid=self._ports_taken())
         replica = self._start_service(name, port, log_name=f"{name}-{port}")
         self.replicas.setdefault(name, []).append(replica)
         return replica
