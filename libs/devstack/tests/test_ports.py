@@ -46,3 +46,35 @@ def test_a_stack_on_free_ports_gives_each_server_its_own(tmp_path: Path) -> None
         assert servers.free_port(avoid=stack._ports_taken()) not in ports
     with socket.socket() as sock:  # and the ports are really free now
         sock.bind(("127.0.0.1", ports[0]))
+
+
+def test_a_service_is_ready_only_if_it_answers_itself() -> None:
+    """A port taken by another service (its readiness passed for the one that could not listen)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from campus_devstack.stack import ready_as
+
+    class Projects(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"status": "ready", "service": "projects", "checks": {}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Projects)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/health/ready"
+        assert ready_as(url, "projects")
+        assert not ready_as(url, "funding")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not ready_as(url, "projects")  # nothing listens any more

@@ -12,7 +12,8 @@ async def test_ready_with_its_documents(database_url, nats_server):
         database_url=database_url, nats_url=nats_server.url, jwt_public_key=TokenFactory().public_pem
     )
     async with serve(create_app(settings)) as client:
-        assert (await client.get("/health/ready")).json()["status"] == "ready"
+        ready = (await client.get("/health/ready")).json()
+        assert ready["status"] == "ready" and ready["service"] == "enrollment"
         assert (await client.get("/health/live")).status_code == 200
         document = (await client.get("/openapi.json")).json()
         assert document["info"]["title"] == "Campus enrollment"

@@ -240,7 +240,7 @@ class Stack:
                 if service.process is not None and service.process.poll() is not None:
                     tail = (self.logs_dir / f"{name}.log").read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"service {name} exited with {service.process.returncode}:\n{tail}")
-                if http_ok(f"{service.url}/health/ready"):
+                if ready_as(f"{service.url}/health/ready", name):
                     pending.discard(name)
             if pending and time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout}s: {sorted(pending)} (logs in {self.logs_dir})")
@@ -340,9 +340,13 @@ def create_databases(postgres: EmbeddedPostgres, names: list[str]) -> None:
     asyncio.run(create())
 
 
-def http_ok(url: str, timeout: float = 1.0) -> bool:
+def ready_as(url: str, service: str, timeout: float = 1.0) -> bool:
+    """``/health/ready`` answers 200 from ``service`` itself: not from another process that took
+    its port (a stack once gave two services one port, and the second's readiness passed through
+    the first)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
+            answer = json.loads(response.read()) if response.status == 200 else {}
+    except (urllib.error.URLError, OSError, ValueError):
         return False
+    return bool(answer.get("status") == "ready" and answer.get("service") == service)

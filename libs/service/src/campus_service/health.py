@@ -63,10 +63,16 @@ async def live() -> dict[str, str]:
     responses={503: {"description": "Not ready: `checks` says which check fails"}},
 )
 async def ready(request: Request) -> JSONResponse:
-    checks = await readiness(_runtime(request))
+    runtime = _runtime(request)
+    checks = await readiness(runtime)
     ok = all(state == OK for state in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+    return JSONResponse(  # ``service``: which one answers on this port (the dev stack checks it)
+        {
+            "status": "ready" if ok else "not_ready",
+            "service": runtime.settings.service_name,
+            "checks": checks,
+        },
+        status_code=200 if ok else 503,
     )
 
 
