@@ -47,6 +47,8 @@ async def under_review(client, committee, manager, publish):
         ({"project_cost_cents": 1_000_000, "requested_cents": 500_000}, "project_cost_cents", "bounds"),
         ({"project_cost_cents": 31_000_000}, "project_cost_cents", "bounds"),
         ({"requested_cents": 10_000_001}, "requested_cents", "max_rate"),
+        ({"expected_satisfaction_rate": "0.9"}, "expected_satisfaction_rate", "number"),
+        ({"expected_satisfaction_rate": True}, "expected_satisfaction_rate", "number"),
         ({"criteria": ["charisma"]}, "criteria.0", ""),
         ({"surprise": True}, "surprise", ""),
     ],
@@ -138,11 +140,12 @@ async def test_roles_are_checked_before_the_body(client, manager, tokens, under_
 
 
 async def test_envelope_rules_are_validated(client, committee):
-    await refused(
-        await client.post("/v1/envelopes", json={**ENVELOPE, "max_rate": 1.5}, headers=committee),
-        422,
-        "max_rate",
-    )
+    for rate in (1.5, "0.5", True):  # a JSON number up to 1: "0.5" and true were taken for 0.5 and 1
+        await refused(
+            await client.post("/v1/envelopes", json={**ENVELOPE, "max_rate": rate}, headers=committee),
+            422,
+            "max_rate",
+        )
     await refused(
         await client.post("/v1/envelopes", json={**ENVELOPE, "amount_cents": 10.0}, headers=committee),
         422,

@@ -297,3 +297,15 @@ async def test_integers_are_not_coerced_from_other_json_types(client, tokens):
         # A JSON integer passes the body's validation (the project's stage may refuse the step: 409).
         r = await client.post(url, json=with_value(body, field, 12), headers=headers)
         assert r.status_code in (200, 201, 409), (url, field, r.text)
+    for value in ("0.9", True):  # a rate is any JSON number, not a string nor a boolean
+        r = await client.post(
+            f"{project}/evaluation", json={**evaluation, "satisfaction_rate": value}, headers=staff
+        )
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["satisfaction_rate"], (
+            r.text
+        )
+    for value in (1, 0.9):
+        r = await client.post(
+            f"{project}/evaluation", json={**evaluation, "satisfaction_rate": value}, headers=staff
+        )
+        assert r.status_code in (200, 409), r.text

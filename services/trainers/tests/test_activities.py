@@ -119,3 +119,13 @@ async def test_minutes_are_a_json_integer(client, tokens):
         url, json={"kind": "face_to_face", "day": "2025-04-03", "minutes": 60}, headers=auth
     )
     assert logged.status_code == 201 and logged.json()["minutes"] == 60, logged.text
+    for hours in ("1.5", True):  # hours: any JSON number, not a string nor a boolean
+        r = await client.post(
+            url, json={"kind": "face_to_face", "day": "2025-04-04", "hours": hours}, headers=auth
+        )
+        assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["hours"], r.text
+    for hours, minutes in ((1.5, 90), (2, 120)):
+        r = await client.post(
+            url, json={"kind": "face_to_face", "day": "2025-04-04", "hours": hours}, headers=auth
+        )
+        assert r.status_code == 201 and r.json()["minutes"] == minutes, r.text

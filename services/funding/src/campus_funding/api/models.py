@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from campus_events.contracts.vocab import SelectionCriterion
 
 from ..domain.state import EnvelopeState, RequestState, RequestStatus
 
 # StrictInt: 1.5 or "100" is refused rather than coerced; money is whole cents, never negative.
+# StrictFloat for rates: any JSON number, not "0.5" nor true.
 PositiveCents = Annotated[StrictInt, Field(gt=0, le=10**13)]
 Cents = Annotated[StrictInt, Field(ge=0, le=10**13)]
 Motivation = Annotated[str, Field(min_length=1, max_length=4000)]
@@ -28,7 +29,7 @@ class EnvelopeIn(In):
     amount_cents: PositiveCents
     min_project_cents: Cents = 2_000_000
     max_project_cents: PositiveCents = 30_000_000
-    max_rate: float = Field(default=0.5, gt=0, le=1, description="0.5 is 50 %.")
+    max_rate: StrictFloat = Field(default=0.5, gt=0, le=1, description="0.5 is 50 %.")
 
 
 class ProfileCountIn(In):
@@ -42,7 +43,7 @@ class FundingRequestIn(In):
     project_cost_cents: PositiveCents
     requested_cents: PositiveCents
     agents_targeted: list[ProfileCountIn] = Field(default_factory=list, max_length=50)
-    expected_satisfaction_rate: float = Field(ge=0, le=1)
+    expected_satisfaction_rate: StrictFloat = Field(ge=0, le=1)
     expected_savings_cents: Cents = 0
     criteria: list[SelectionCriterion] = Field(default_factory=list, max_length=6)
     summary: str = Field(min_length=1, max_length=4000)

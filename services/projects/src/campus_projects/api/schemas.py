@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from campus_events.contracts.vocab import FundingIntent, Modality, ProjectStage
 
@@ -77,7 +77,7 @@ class EvaluationIn(In):
     indicators: list[ProfileReachIn] = Field(
         min_length=1, max_length=50, description="FTAP: agents targeted, then reached, by profile."
     )
-    satisfaction_rate: float = Field(ge=0, le=1)
+    satisfaction_rate: StrictFloat = Field(ge=0, le=1)  # a JSON number: not "0.9" nor true
     savings_cents: StrictInt = Field(ge=0, le=10**12)
     summary: str = Field(default="", max_length=4000)
 

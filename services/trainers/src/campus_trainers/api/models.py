@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, model_validator
 
 from campus_events.contracts.vocab import ActivityKind, Theme, TrainerKind
 
@@ -94,9 +94,10 @@ class ActivityIn(In):
 
     kind: ActivityKind
     day: date
-    # StrictInt (as in funding): "60", 60.0 or true (taken for 1) is refused rather than coerced.
+    # StrictInt, StrictFloat (as in funding): "60", 60.0 or true (taken for 1) is refused rather than
+    # coerced; hours take any JSON number, not "1.5" nor true.
     minutes: StrictInt | None = Field(default=None, gt=0, le=MINUTES_PER_DAY)
-    hours: float | None = Field(default=None, gt=0, le=24)
+    hours: StrictFloat | None = Field(default=None, gt=0, le=24)
     course_id: UUID | None = None
     session_id: UUID | None = None
 
