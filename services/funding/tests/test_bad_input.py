@@ -49,6 +49,16 @@ async def under_review(client, committee, manager, publish):
         ({"requested_cents": 10_000_001}, "requested_cents", "max_rate"),
         ({"expected_satisfaction_rate": "0.9"}, "expected_satisfaction_rate", "number"),
         ({"expected_satisfaction_rate": True}, "expected_satisfaction_rate", "number"),
+        (
+            {
+                "agents_targeted": [
+                    {"profile": "Développeur", "count": 20},
+                    {"profile": "développeur ", "count": 5},
+                ]
+            },
+            "agents_targeted",
+            "appears twice",
+        ),
         ({"criteria": ["charisma"]}, "criteria.0", ""),
         ({"surprise": True}, "surprise", ""),
     ],

@@ -309,3 +309,32 @@ async def test_integers_are_not_coerced_from_other_json_types(client, tokens):
             f"{project}/evaluation", json={**evaluation, "satisfaction_rate": value}, headers=staff
         )
         assert r.status_code in (200, 409), r.text
+
+
+async def test_one_entry_per_profile(client, tokens):
+    """Two entries for one profile (case and spaces aside) would count its agents twice in the FTAP
+    indicators: a 422 naming the list."""
+    own = ministry()
+    manager, staff = tokens.auth(roles=["manager"], ministry=own), tokens.auth(roles=["campus_staff"])
+    project = f"/v1/projects/{(await open_project(client, tokens, own))['id']}"
+    needs = {**NEEDS, "agent_profiles": PROJECT["agent_profiles"]}
+    evaluation = {
+        "indicators": [{"profile": "chargé d'études", "agents_targeted": 12, "agents_reached": 11}],
+        "satisfaction_rate": 0.9,
+        "savings_cents": 150_000,
+    }
+    twice = [{"profile": "chargé d'études", "count": 6}, {"profile": "Chargé d'études ", "count": 6}]
+    reach = [{"profile": "Chargé d'études", "agents_targeted": 6, "agents_reached": 6}]
+    for url, headers, body, field in (  # one entry per profile: two would count its agents twice
+        ("/v1/projects", manager, {**PROJECT, "agent_profiles": twice}, "agent_profiles"),
+        (f"{project}/needs-analysis", staff, {**needs, "agent_profiles": twice}, "agent_profiles"),
+        (
+            f"{project}/evaluation",
+            staff,
+            {**evaluation, "indicators": evaluation["indicators"] + reach},
+            "indicators",
+        ),
+    ):
+        r = await client.post(url, json=body, headers=headers)
+        assert r.status_code == 422 and "appears twice" in r.text, (url, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -114,3 +115,19 @@ async def parse_body(request: Request, model: type[M]) -> M:
         raise RequestValidationError(
             [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
         ) from None
+
+
+def distinct_by(key: str) -> Callable[[list[Any]], list[Any]]:
+    """A list validator (``AfterValidator``): no two items with the same ``key`` (case and
+    surrounding spaces aside), e.g. one entry per agent profile — two would count its agents twice."""
+
+    def check(items: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for item in items:
+            name = str(getattr(item, key)).strip().casefold()
+            if name in seen:
+                raise ValueError(f"{key} {getattr(item, key)!r} appears twice: one entry per {key}")
+            seen.add(name)
+        return items
+
+    return check

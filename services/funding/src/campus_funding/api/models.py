@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from campus_events.contracts.vocab import SelectionCriterion
+from campus_service.body import distinct_by
 
 from ..domain.state import EnvelopeState, RequestState, RequestStatus
 
@@ -42,7 +43,9 @@ class FundingRequestIn(In):
     envelope_id: UUID
     project_cost_cents: PositiveCents
     requested_cents: PositiveCents
-    agents_targeted: list[ProfileCountIn] = Field(default_factory=list, max_length=50)
+    agents_targeted: Annotated[list[ProfileCountIn], AfterValidator(distinct_by("profile"))] = Field(
+        default_factory=list, max_length=50
+    )  # one entry per profile
     expected_satisfaction_rate: StrictFloat = Field(ge=0, le=1)
     expected_savings_cents: Cents = 0
     criteria: list[SelectionCriterion] = Field(default_factory=list, max_length=6)

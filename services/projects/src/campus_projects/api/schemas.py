@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from campus_events.contracts.vocab import FundingIntent, Modality, ProjectStage
+from campus_service.body import distinct_by
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -32,17 +33,21 @@ class ProfileReachIn(In):
     agents_reached: StrictInt = Field(ge=0, le=1_000_000)
 
 
+# One entry per profile: two would count its agents twice in the FTAP indicators.
+Profiles = Annotated[list[ProfileCountIn], Field(max_length=50), AfterValidator(distinct_by("profile"))]
+
+
 class ProjectIn(In):
     title: ShortText
     service: ShortText
     team_size: StrictInt = Field(ge=1, le=1_000_000)
-    agent_profiles: list[ProfileCountIn] = Field(default_factory=list, max_length=50)
+    agent_profiles: Profiles = Field(default_factory=list)
     expectations: Text
 
 
 class NeedsAnalysisIn(In):
     findings: Text
-    agent_profiles: list[ProfileCountIn] = Field(default_factory=list, max_length=50)
+    agent_profiles: Profiles = Field(default_factory=list)
     expectations: Text
     team_culture: Text
 
@@ -74,7 +79,7 @@ class ImplementationIn(In):
 
 
 class EvaluationIn(In):
-    indicators: list[ProfileReachIn] = Field(
+    indicators: Annotated[list[ProfileReachIn], AfterValidator(distinct_by("profile"))] = Field(
         min_length=1, max_length=50, description="FTAP: agents targeted, then reached, by profile."
     )
     satisfaction_rate: StrictFloat = Field(ge=0, le=1)  # a JSON number: not "0.9" nor true
