@@ -31,7 +31,7 @@ soak: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/events/src libs/service/src libs/devstack/src libs/cli/src
+	$(BIN)/mypy libs/events/src libs/service/src libs/devstack/src libs/cli/src $(wildcard services/*/src)
 
 bench: install
 	$(BIN)/python bench/run_all.py

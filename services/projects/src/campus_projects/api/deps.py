@@ -20,6 +20,8 @@ class ProjectAccess(Gate):
     Read from the event store, not a projection: a project just opened is already guarded.
     """
 
+    roles: tuple[str, ...]
+
     def __init__(self, *roles: str, rule: str = "the project belongs to the caller's ministry") -> None:
         self.roles = roles
         self.scope = Scope("resource-ministry", rule, exempt=STAFF_ROLES, other_ministry=403)

@@ -22,7 +22,7 @@ ENROLLMENT = {"model": EnrollmentOut}
 STAFF = ("campus_staff",)
 
 
-def of_enrollment(rule: str, exempt: tuple[str, ...] = STAFF) -> object:
+def of_enrollment(rule: str, exempt: tuple[str, ...] = STAFF) -> Any:
     """The handler loads the enrolment, then checks the caller's relation to it (404 if unknown)."""
     return authorize(scope=Scope("relation", rule, exempt=exempt, other_ministry=403, decided="handler"))
 
