@@ -109,15 +109,17 @@ async def path_published(conn: asyncpg.Connection, path_id: UUID, cause: Envelop
     )
     if not course_ids:
         return 0
-    agents = await conn.fetch(
-        "SELECT agent_id FROM enrollments WHERE status = 'completed' AND course_id = ANY($1::uuid[])"
-        " GROUP BY agent_id HAVING count(DISTINCT course_id) = $2 ORDER BY agent_id",
+    rows = await conn.fetch(  # every completion of the path's courses, one query whatever the agents
+        "SELECT DISTINCT ON (agent_id, course_id) agent_id, course_id, enrollment_id, ministry FROM enrollments"
+        " WHERE status = 'completed' AND course_id = ANY($1::uuid[]) ORDER BY agent_id, course_id, completed_at",
         course_ids,
-        len(set(course_ids)),
     )
+    by_agent: dict[UUID, list[asyncpg.Record]] = {}
+    for row in rows:
+        by_agent.setdefault(row["agent_id"], []).append(row)
     completed = 0
-    for agent in agents:
-        completed += await _complete_path(conn, agent["agent_id"], path_id, course_ids, cause)
+    for agent_id, done in by_agent.items():
+        completed += await _append_completion(conn, agent_id, path_id, course_ids, done, cause)
     log.info("path.published", path_id=str(path_id), completed=completed)
     return completed
 
@@ -125,8 +127,7 @@ async def path_published(conn: asyncpg.Connection, path_id: UUID, cause: Envelop
 async def _complete_path(
     conn: asyncpg.Connection, agent_id: UUID, path_id: UUID, course_ids: list[UUID], cause: Envelope
 ) -> int:
-    """``LearningPathCompleted`` for the agent if every course of the path is completed (once: 1,
-    or 0 when not all are, or when it was already)."""
+    """``LearningPathCompleted`` for the agent if every course of the path is completed."""
     done = await conn.fetch(
         "SELECT DISTINCT ON (course_id) course_id, enrollment_id, ministry FROM enrollments"
         " WHERE agent_id = $1 AND status = 'completed' AND course_id = ANY($2::uuid[])"
@@ -134,6 +135,20 @@ async def _complete_path(
         agent_id,
         course_ids,
     )
+    return await _append_completion(conn, agent_id, path_id, course_ids, done, cause)
+
+
+async def _append_completion(
+    conn: asyncpg.Connection,
+    agent_id: UUID,
+    path_id: UUID,
+    course_ids: list[UUID],
+    done: list[asyncpg.Record],
+    cause: Envelope,
+) -> int:
+    """From the agent's completed enrolments of the path's courses (``done``, one per course, the
+    first completed): ``LearningPathCompleted`` once — 1, or 0 when a course is missing or when the
+    path was completed already."""
     if len(done) < len(set(course_ids)):
         return 0
     by_course = {r["course_id"]: r for r in done}
