@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -124,7 +125,7 @@ _QUEUE = """INSERT INTO outbox (position, subject, payload, event_id, correlatio
     FROM appended a JOIN {rows} r ON r.id = a.event_id"""
 
 # The events of an append, one JSON array of objects (see _event_rows), read as rows by PostgreSQL's
-# json_to_recordset: one parameter, where one array per column cost asyncpg ~8 µs of encoding per
+# jsonb_to_recordset: one parameter, where one array per column cost asyncpg ~8 µs of encoding per
 # array (19 of them) whatever the batch's size (bench/store.py; docs/architecture.md).
 _EVENT_ROWS = """jsonb_to_recordset({param}::jsonb) AS {alias}({leading}, id uuid, type text, sv integer,
         ctx text, agg text, min text, at timestamptz, corr uuid, caus uuid, aid uuid, arole text, tp text,
@@ -388,7 +389,7 @@ class PostgresEventStore:
         one caller's error is not another's. Cancelled (the loop is closing), it cancels the callers
         still waiting: none waits forever."""
         batch = self._next_batch()
-        if not batch:  # another flush took them
+        if not batch:  # with max_flushes > 1, a flush started just before took them
             return
         failure: Exception | None = None
         try:
@@ -424,11 +425,8 @@ class PostgresEventStore:
     ) -> list[Envelope | None]:
         """One statement of combined appends (on ``conn``, or a connection of the pool)."""
         events, expected = [s.event for s in batch], [s.expected for s in batch]
-        if conn is None:
-            async with self._pool().acquire() as conn:
-                outcomes = await self._append_each(events, expected, conn)
-        else:
-            outcomes = await self._append_each(events, expected, conn)
+        async with contextlib.nullcontext(conn) if conn is not None else self._pool().acquire() as held:
+            outcomes = await self._append_each(events, expected, held)
         self.combined_statements += 1
         if self.after_append is not None and any(o is not None for o in outcomes):
             self.after_append()
