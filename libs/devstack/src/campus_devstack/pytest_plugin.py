@@ -111,9 +111,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     # Distinct ports (free_ports): successive free_port() calls gave projects and funding the same
     # one once, and funding, unable to listen, answered through projects' port.
-    running = Stack.on_free_ports(tmp_path_factory.mktemp("stack"), SERVICES, durable=False)
-    running.start(ready_timeout=120)
-    try:
+    stack = Stack.on_free_ports(tmp_path_factory.mktemp("stack"), SERVICES, durable=False)
+    with stack.running(ready_timeout=120) as running:
         yield running
-    finally:
-        running.stop()
