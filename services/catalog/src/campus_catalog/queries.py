@@ -13,6 +13,8 @@ from uuid import UUID
 
 import asyncpg
 
+from campus_service.pagination import fits_bigint
+
 COURSE_COLUMNS = (
     "catalog_courses.course_id AS id, status, version, proposed_by, title, kind, summary, modality, themes, objectives,"
     " duration, duration_minutes, pace, sub_themes, audiences, organizers, registration_url, language"
@@ -69,7 +71,7 @@ def decode_cursor(cursor: str | None) -> int:
         offset = int(json.loads(base64.urlsafe_b64decode(padded))["o"])
     except (ValueError, KeyError, TypeError):
         raise ValueError("invalid cursor") from None
-    if not 0 <= offset < 2**63:  # beyond a bigint OFFSET: forged, and a 500 from the driver
+    if not fits_bigint(offset):
         raise ValueError("invalid cursor")
     return offset
 

@@ -7,22 +7,14 @@ from typing import Annotated
 
 from fastapi import Query
 
-from campus_service import UnprocessableError
+from campus_service.pagination import decode_int_cursor
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=64)]
 
 
 def decode_cursor(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        offset = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
-    except ValueError:
-        raise UnprocessableError("invalid cursor") from None
-    if not 0 <= offset < 2**63:  # beyond a bigint OFFSET: forged, and a 500 from the driver
-        raise UnprocessableError("invalid cursor")
-    return offset
+    return decode_int_cursor(cursor, "o:") if cursor else 0
 
 
 def next_cursor(offset: int, limit: int, fetched: int) -> str | None:

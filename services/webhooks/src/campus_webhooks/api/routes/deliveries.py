@@ -9,8 +9,9 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query
 
-from campus_service import ConflictError, NotFoundError, UnprocessableError
+from campus_service import ConflictError, NotFoundError
 from campus_service.deps import PoolDep
+from campus_service.pagination import decode_int_cursor
 from campus_service.routing import CampusRoute
 
 from ... import registrations
@@ -38,15 +39,7 @@ def delivery_out(row: asyncpg.Record) -> DeliveryOut:
 
 
 def _decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        seq = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("s:"))
-    except ValueError:
-        raise UnprocessableError("invalid cursor") from None
-    if not 0 <= seq < 2**63:  # beyond a bigint: forged, and a 500 from the driver
-        raise UnprocessableError("invalid cursor")
-    return seq
+    return decode_int_cursor(cursor, "s:") if cursor else None
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", dependencies=[webhook_of_the_ministry()])
